@@ -1,0 +1,1 @@
+//! Clerk session-token verification (filled in by the auth work package).

@@ -1,0 +1,1 @@
+//! Postgres: pool, embedded migrations, seed data, row types and SQL.

@@ -1,0 +1,22 @@
+//! enghub: the eng-hub API as Rust serverless functions.
+//!
+//! Layout (see `ARCHITECTURE.md` in the steering repo for the full design):
+//! - [`functions`]: one entry point per Vercel function; `api/*.rs` only call these.
+//! - [`trpc`]: tRPC wire format and the procedure registry.
+//! - [`procedures`]: one module per router.
+//! - [`cache`]: cache keys, TTLs and invalidation; [`upstash`]: the Upstash REST client.
+//! - [`auth`]: Clerk session tokens; [`qstash`]: QStash webhook signatures.
+//! - [`db`]: Postgres pool, migrations, row types and SQL.
+//! - [`dev`]: `enghub dev` and the Upstash-compatible bridge (never used by `api/`).
+
+pub mod app;
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod dev;
+pub mod functions;
+pub mod procedures;
+pub mod qstash;
+pub mod trpc;
+pub mod upstash;

@@ -1,0 +1,1 @@
+//! QStash webhook signature verification (filled in by the auth work package).
