@@ -1,1 +1,95 @@
-//! app (skeleton)
+//! The shared application state of one function instance: configuration,
+//! outbound clients, the lazily connected Postgres pool and the procedure
+//! registry. Built once per cold start; nothing else lives between requests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::ClerkVerifier;
+use crate::cache::Cache;
+use crate::config::{Config, ConfigError};
+use crate::db::{self, Db};
+use crate::procedures::{self, Ctx};
+use crate::qstash::Receiver;
+use crate::trpc::Registry;
+use crate::upstash::UpstashClient;
+
+pub struct App {
+    pub config: Config,
+    pub db: Db,
+    pub redis: UpstashClient,
+    pub cache: Cache,
+    pub clerk: ClerkVerifier,
+    pub qstash: Receiver,
+    pub http: reqwest::Client,
+    pub procedures: Registry<Ctx>,
+}
+
+impl App {
+    /// Builds the app without touching the network (Postgres connects lazily).
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("enghub-api/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConfigError {
+                problems: vec![format!("HTTP client could not be built: {e}")],
+            })?;
+        let clerk = ClerkVerifier::new(&config.clerk_jwt_key, config.clerk_authorized_parties.clone())
+            .map_err(|e| problems.push(format!("CLERK_JWT_KEY is not a usable RSA public key ({e})")))
+            .ok();
+        let db = db::connect_lazy(config.database_url.expose(), config.pgbouncer)
+            .map_err(|e| problems.push(format!("DATABASE_URL is not a valid Postgres URL ({e})")))
+            .ok();
+        let (Some(clerk), Some(db)) = (clerk, db) else {
+            return Err(ConfigError { problems });
+        };
+        let redis = UpstashClient::new(
+            http.clone(),
+            &config.upstash_url,
+            config.upstash_token.expose(),
+            config.upstash_timeout,
+        );
+        let cache = Cache::new(redis.clone(), config.key_prefix.clone());
+        let qstash = Receiver::new(
+            config.qstash_current_signing_key.expose(),
+            config.qstash_next_signing_key.expose(),
+        );
+        Ok(App {
+            config,
+            db,
+            redis,
+            cache,
+            clerk,
+            qstash,
+            http,
+            procedures: procedures::registry(),
+        })
+    }
+}
+
+/// One function instance: ready, or misconfigured (then every request is
+/// answered with a JSON 500 naming the variables, and `/_vercel/ping` still works).
+#[derive(Clone)]
+pub enum Instance {
+    Ready(Arc<App>),
+    Misconfigured(ConfigError),
+}
+
+impl Instance {
+    pub fn from_env() -> Self {
+        Self::from_config(Config::from_env())
+    }
+
+    pub fn from_config(config: Result<Config, ConfigError>) -> Self {
+        match config.and_then(App::new) {
+            Ok(app) => Instance::Ready(Arc::new(app)),
+            Err(e) => {
+                tracing::error!(error = %e, "configuration error");
+                Instance::Misconfigured(e)
+            }
+        }
+    }
+}

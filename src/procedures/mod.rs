@@ -1,1 +1,39 @@
-//! procedures (skeleton)
+//! One module per tRPC router. Procedures reach Postgres through `db` and
+//! declare cache keys as data; they never send Redis commands themselves.
+
+use std::sync::Arc;
+
+use crate::app::App;
+use crate::auth::Identity;
+use crate::trpc::{ApiError, Registry, TrpcCode, TrpcError};
+
+pub mod department;
+pub mod health;
+pub mod title;
+
+/// What a resolver gets: the app and the caller.
+#[derive(Clone)]
+pub struct Ctx {
+    pub app: Arc<App>,
+    /// The verified caller; always `Some` in protected procedures.
+    pub user: Option<Identity>,
+}
+
+impl Ctx {
+    /// The caller's Clerk user id (protected procedures only).
+    pub fn user_id(&self) -> Result<&str, ApiError> {
+        self.user
+            .as_ref()
+            .map(|u| u.user_id.as_str())
+            .ok_or_else(|| TrpcError::bare(TrpcCode::Unauthorized).into())
+    }
+}
+
+/// Every procedure of the API.
+pub fn registry() -> Registry<Ctx> {
+    let mut r = Registry::default();
+    health::register(&mut r);
+    department::register(&mut r);
+    title::register(&mut r);
+    r
+}

@@ -1,0 +1,140 @@
+//! SQL of the `titles` table.
+
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use sqlx::PgConnection;
+
+use super::departments::{Department, PeopleCount};
+
+/// `Row(Title)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Title {
+    pub id: String,
+    pub name: String,
+    pub sort_order: i32,
+    pub department_id: Option<String>,
+}
+
+/// `TitleView`: a title with its department and head count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TitleView {
+    pub id: String,
+    pub name: String,
+    pub sort_order: i32,
+    pub department_id: Option<String>,
+    pub department: Option<Department>,
+    #[serde(rename = "_count")]
+    pub count: PeopleCount,
+}
+
+const COLUMNS: &str = "id, name, sort_order, department_id";
+
+/// Every title with department and head count, by sort order (one query).
+pub async fn list_views(conn: &mut PgConnection) -> Result<Vec<TitleView>, sqlx::Error> {
+    let rows: Vec<(Json<TitleView>,)> = sqlx::query_as(
+        r#"SELECT json_build_object(
+              'id', t.id, 'name', t.name, 'sortOrder', t.sort_order, 'departmentId', t.department_id,
+              'department', CASE WHEN r.id IS NULL THEN NULL
+                                 ELSE json_build_object('id', r.id, 'name', r.name, 'color', r.color) END,
+              '_count', json_build_object('people',
+                  (SELECT count(*) FROM people p WHERE p.title_id = t.id)))
+           FROM titles t LEFT JOIN roles r ON r.id = t.department_id
+           ORDER BY t.sort_order, t.name"#,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(Json(v),)| v).collect())
+}
+
+/// Inserts a title at the end of the global order. Run inside a transaction:
+/// an advisory lock serialises concurrent creates so no two get the same
+/// sort order (procedures.md §9 item 15).
+pub async fn insert_last(
+    conn: &mut PgConnection,
+    id: &str,
+    name: &str,
+    department_id: Option<&str>,
+) -> Result<Title, sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('enghub.titles.sort_order'))")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_as(&format!(
+        "INSERT INTO titles (id, name, department_id, sort_order)
+         SELECT $1, $2, $3, COALESCE(MAX(sort_order), -1) + 1 FROM titles
+         RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(name)
+    .bind(department_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Sets name and department (`None` clears it). `None` if no such row.
+pub async fn update(
+    conn: &mut PgConnection,
+    id: &str,
+    name: &str,
+    department_id: Option<&str>,
+) -> Result<Option<Title>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "UPDATE titles SET name = $2, department_id = $3 WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(name)
+    .bind(department_id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn delete(conn: &mut PgConnection, id: &str) -> Result<Option<Title>, sqlx::Error> {
+    sqlx::query_as(&format!("DELETE FROM titles WHERE id = $1 RETURNING {COLUMNS}"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn exists(conn: &mut PgConnection, id: &str) -> Result<bool, sqlx::Error> {
+    let row: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM titles WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Sets `sort_order = position` for each `(id, position)` in one statement and
+/// returns the updated rows (in no particular order).
+pub async fn set_positions(
+    conn: &mut PgConnection,
+    ids: &[String],
+    positions: &[i32],
+) -> Result<Vec<Title>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "UPDATE titles AS t SET sort_order = u.pos
+         FROM unnest($1::text[], $2::int4[]) AS u(id, pos)
+         WHERE t.id = u.id
+         RETURNING t.id, t.name, t.sort_order, t.department_id"
+    ))
+    .bind(ids)
+    .bind(positions)
+    .fetch_all(conn)
+    .await
+}
+
+/// Moves people of `merge_ids` to `keep_id`, then deletes `merge_ids`. Run
+/// inside a transaction.
+pub async fn merge(conn: &mut PgConnection, keep_id: &str, merge_ids: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE people SET title_id = $1, updated_at = $3 WHERE title_id = ANY($2)")
+        .bind(keep_id)
+        .bind(merge_ids)
+        .bind(super::time::now())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM titles WHERE id = ANY($1)")
+        .bind(merge_ids)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,269 @@
+//! tRPC error codes, the error envelope and the edge error type.
+//!
+//! Error policy: procedures return [`ApiError`]. Expected failures carry a tRPC
+//! code and a message that is safe to show; everything else (driver errors,
+//! bugs) is logged with its cause chain and answered as a generic
+//! INTERNAL_SERVER_ERROR, never with driver text.
+
+use serde_json::{json, Value};
+
+use super::input::ZodError;
+
+/// The tRPC error codes this API answers with (protocols.md D.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrpcCode {
+    ParseError,
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotSupported,
+    Timeout,
+    Conflict,
+    PreconditionFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    UnprocessableContent,
+    TooManyRequests,
+    InternalServerError,
+    NotImplemented,
+    BadGateway,
+    ServiceUnavailable,
+    GatewayTimeout,
+}
+
+impl TrpcCode {
+    pub fn name(self) -> &'static str {
+        use TrpcCode::*;
+        match self {
+            ParseError => "PARSE_ERROR",
+            BadRequest => "BAD_REQUEST",
+            Unauthorized => "UNAUTHORIZED",
+            Forbidden => "FORBIDDEN",
+            NotFound => "NOT_FOUND",
+            MethodNotSupported => "METHOD_NOT_SUPPORTED",
+            Timeout => "TIMEOUT",
+            Conflict => "CONFLICT",
+            PreconditionFailed => "PRECONDITION_FAILED",
+            PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            UnprocessableContent => "UNPROCESSABLE_CONTENT",
+            TooManyRequests => "TOO_MANY_REQUESTS",
+            InternalServerError => "INTERNAL_SERVER_ERROR",
+            NotImplemented => "NOT_IMPLEMENTED",
+            BadGateway => "BAD_GATEWAY",
+            ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            GatewayTimeout => "GATEWAY_TIMEOUT",
+        }
+    }
+
+    pub fn json_rpc(self) -> i32 {
+        use TrpcCode::*;
+        match self {
+            ParseError => -32700,
+            BadRequest => -32600,
+            Unauthorized => -32001,
+            Forbidden => -32003,
+            NotFound => -32004,
+            MethodNotSupported => -32005,
+            Timeout => -32008,
+            Conflict => -32009,
+            PreconditionFailed => -32012,
+            PayloadTooLarge => -32013,
+            UnsupportedMediaType => -32015,
+            UnprocessableContent => -32022,
+            TooManyRequests => -32029,
+            InternalServerError | NotImplemented | BadGateway | ServiceUnavailable
+            | GatewayTimeout => -32603,
+        }
+    }
+
+    pub fn http_status(self) -> u16 {
+        use TrpcCode::*;
+        match self {
+            ParseError | BadRequest => 400,
+            Unauthorized => 401,
+            Forbidden => 403,
+            NotFound => 404,
+            MethodNotSupported => 405,
+            Timeout => 408,
+            Conflict => 409,
+            PreconditionFailed => 412,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            UnprocessableContent => 422,
+            TooManyRequests => 429,
+            InternalServerError => 500,
+            NotImplemented => 501,
+            BadGateway => 502,
+            ServiceUnavailable => 503,
+            GatewayTimeout => 504,
+        }
+    }
+}
+
+/// An error as the caller sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrpcError {
+    pub code: TrpcCode,
+    pub message: String,
+    pub zod: Option<ZodError>,
+    /// Extra response headers (e.g. `allow` on 405).
+    pub allow: Option<&'static str>,
+}
+
+impl TrpcError {
+    pub fn new(code: TrpcCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            zod: None,
+            allow: None,
+        }
+    }
+
+    /// An error without a message: tRPC uses the code name as the message.
+    pub fn bare(code: TrpcCode) -> Self {
+        Self::new(code, code.name())
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(TrpcCode::BadRequest, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(TrpcCode::NotFound, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(TrpcCode::Conflict, message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(TrpcCode::InternalServerError, "Internal server error")
+    }
+
+    /// The error envelope `{"error":{"message","code","data":{...}}}`. `path` is
+    /// absent for request-level errors.
+    pub fn envelope(&self, path: Option<&str>) -> Value {
+        let mut data = serde_json::Map::new();
+        data.insert("code".into(), json!(self.code.name()));
+        data.insert("httpStatus".into(), json!(self.code.http_status()));
+        if let Some(path) = path {
+            data.insert("path".into(), json!(path));
+        }
+        data.insert(
+            "zodError".into(),
+            match &self.zod {
+                Some(z) => z.flatten(),
+                None => Value::Null,
+            },
+        );
+        json!({"error": {"message": self.message, "code": self.code.json_rpc(), "data": data}})
+    }
+}
+
+/// The error type of procedures: a caller-facing error, or an internal failure
+/// that is logged and answered generically.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{}: {}", .0.code.name(), .0.message)]
+    Trpc(TrpcError),
+    #[error("database error")]
+    Db(#[source] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<TrpcError> for ApiError {
+    fn from(e: TrpcError) -> Self {
+        ApiError::Trpc(e)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Db(e)
+    }
+}
+
+impl ApiError {
+    /// What the caller is told. Constraint violations become CONFLICT or
+    /// BAD_REQUEST and a missing row NOT_FOUND (procedures.md §9 item 26);
+    /// other database errors are logged and answered generically.
+    pub fn to_trpc(&self) -> TrpcError {
+        match self {
+            ApiError::Trpc(e) => e.clone(),
+            ApiError::Db(sqlx::Error::RowNotFound) => TrpcError::not_found("Record not found"),
+            ApiError::Db(sqlx::Error::Database(db)) => {
+                let constraint = db.constraint().unwrap_or_default().to_string();
+                match db.kind() {
+                    sqlx::error::ErrorKind::UniqueViolation => TrpcError::conflict(format!(
+                        "A record with the same unique value already exists ({constraint})."
+                    )),
+                    sqlx::error::ErrorKind::ForeignKeyViolation => TrpcError::bad_request(
+                        format!("A referenced record does not exist ({constraint})."),
+                    ),
+                    sqlx::error::ErrorKind::NotNullViolation
+                    | sqlx::error::ErrorKind::CheckViolation => {
+                        TrpcError::bad_request(format!("Invalid value ({constraint})."))
+                    }
+                    _ => TrpcError::internal(),
+                }
+            }
+            ApiError::Db(_) | ApiError::Internal(_) => TrpcError::internal(),
+        }
+    }
+
+    /// Whether this error is worth an error-level log line (a bug or an outage).
+    pub fn is_internal(&self) -> bool {
+        self.to_trpc().code == TrpcCode::InternalServerError
+    }
+}
+
+/// The full cause chain of an error, for logs.
+pub fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_error_uses_code_as_message_and_null_zod() {
+        let v = TrpcError::bare(TrpcCode::Unauthorized).envelope(Some("secret"));
+        assert_eq!(
+            v.to_string(),
+            r#"{"error":{"message":"UNAUTHORIZED","code":-32001,"data":{"code":"UNAUTHORIZED","httpStatus":401,"path":"secret","zodError":null}}}"#
+        );
+    }
+
+    #[test]
+    fn request_level_error_has_no_path() {
+        let v = TrpcError::new(TrpcCode::UnsupportedMediaType, "Missing content-type header")
+            .envelope(None);
+        assert!(v["error"]["data"].get("path").is_none());
+        assert_eq!(v["error"]["code"], -32015);
+    }
+
+    #[test]
+    fn five_codes_share_json_rpc_32603() {
+        for c in [
+            TrpcCode::InternalServerError,
+            TrpcCode::NotImplemented,
+            TrpcCode::BadGateway,
+            TrpcCode::ServiceUnavailable,
+            TrpcCode::GatewayTimeout,
+        ] {
+            assert_eq!(c.json_rpc(), -32603);
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! Input validation with zod-compatible errors.
+//!
+//! The original validates inputs with zod 3; clients read `data.zodError`
+//! (`{formErrors, fieldErrors}`) and the message (the issue list as
+//! 2-space-indented JSON). [`Input`] reads one input object field by field,
+//! records zod-shaped issues, and [`Input::finish`] turns them into one
+//! BAD_REQUEST. Unknown keys are ignored, as zod strips them.
+
+use serde_json::{json, Map, Value};
+
+use super::error::{TrpcCode, TrpcError};
+
+/// The zod issues of one failed validation.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ZodError {
+    pub issues: Vec<Value>,
+}
+
+impl ZodError {
+    /// zod's `error.flatten()`.
+    pub fn flatten(&self) -> Value {
+        let mut form = Vec::new();
+        let mut fields: Map<String, Value> = Map::new();
+        for issue in &self.issues {
+            let message = issue["message"].clone();
+            match issue["path"].as_array().and_then(|p| p.first()) {
+                None => form.push(message),
+                Some(first) => {
+                    let key = match first {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    fields
+                        .entry(key)
+                        .or_insert_with(|| Value::Array(vec![]))
+                        .as_array_mut()
+                        .expect("field errors are arrays")
+                        .push(message);
+                }
+            }
+        }
+        json!({"formErrors": form, "fieldErrors": fields})
+    }
+
+    /// zod's error message: the issues as pretty JSON.
+    pub fn message(&self) -> String {
+        serde_json::to_string_pretty(&self.issues).unwrap_or_default()
+    }
+}
+
+/// zod's name for the type of a JSON value (`received`).
+fn type_name(v: Option<&Value>) -> &'static str {
+    match v {
+        None => "undefined",
+        Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "boolean",
+        Some(Value::Number(_)) => "number",
+        Some(Value::String(_)) => "string",
+        Some(Value::Array(_)) => "array",
+        Some(Value::Object(_)) => "object",
+    }
+}
+
+/// String length as JavaScript counts it (UTF-16 code units).
+pub fn js_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// A procedure input type.
+pub trait FromInput: Sized {
+    fn from_input(input: &mut Input) -> Self;
+}
+
+/// Procedures without input ignore whatever was sent, as the original does.
+impl FromInput for () {
+    fn from_input(input: &mut Input) -> Self {
+        input.ignore();
+    }
+}
+
+/// Parses and validates a raw tRPC input into `T`.
+pub fn parse<T: FromInput>(raw: Option<&Value>) -> Result<T, TrpcError> {
+    let mut input = Input::new(raw);
+    let value = T::from_input(&mut input);
+    input.finish()?;
+    Ok(value)
+}
+
+/// Reader over one input object that records zod-shaped issues.
+pub struct Input {
+    raw: Option<Value>,
+    object: Map<String, Value>,
+    issues: Vec<Value>,
+    checked_root: bool,
+}
+
+impl Input {
+    pub fn new(raw: Option<&Value>) -> Self {
+        Self {
+            raw: raw.cloned(),
+            object: Map::new(),
+            issues: Vec::new(),
+            checked_root: false,
+        }
+    }
+
+    /// Marks the input as unused (procedures without input).
+    pub fn ignore(&mut self) {
+        self.checked_root = true;
+    }
+
+    fn root(&mut self) -> bool {
+        if !self.checked_root {
+            self.checked_root = true;
+            match self.raw.take() {
+                Some(Value::Object(map)) => self.object = map,
+                other => {
+                    let received = type_name(other.as_ref());
+                    let message = if received == "undefined" {
+                        "Required".to_string()
+                    } else {
+                        format!("Expected object, received {received}")
+                    };
+                    self.issues.push(json!({
+                        "code": "invalid_type",
+                        "expected": "object",
+                        "received": received,
+                        "path": [],
+                        "message": message,
+                    }));
+                    return false;
+                }
+            }
+        }
+        self.issues.is_empty()
+            || !self
+                .issues
+                .iter()
+                .any(|i| i["path"].as_array().is_some_and(|p| p.is_empty()))
+    }
+
+    fn invalid_type(&mut self, path: Value, expected: &str, got: Option<&Value>) {
+        let received = type_name(got);
+        let message = if received == "undefined" {
+            "Required".to_string()
+        } else {
+            format!("Expected {expected}, received {received}")
+        };
+        self.issues.push(json!({
+            "code": "invalid_type",
+            "expected": expected,
+            "received": received,
+            "path": path,
+            "message": message,
+        }));
+    }
+
+    /// Records a custom issue at `path` (zod `refine`).
+    pub fn custom(&mut self, path: &[&str], message: &str) {
+        self.issues.push(json!({"code": "custom", "message": message, "path": path}));
+    }
+
+    fn too_small_string(&mut self, path: Value, min: usize) {
+        self.issues.push(json!({
+            "code": "too_small",
+            "minimum": min,
+            "type": "string",
+            "inclusive": true,
+            "exact": false,
+            "message": format!("String must contain at least {min} character(s)"),
+            "path": path,
+        }));
+    }
+
+    fn present(&mut self, key: &str) -> Option<Option<Value>> {
+        if !self.root() {
+            return None;
+        }
+        Some(self.object.get(key).cloned())
+    }
+
+    /// A required string (`z.string()`).
+    pub fn string(&mut self, key: &str) -> String {
+        self.string_min(key, 0)
+    }
+
+    /// A required string of at least `min` characters (`z.string().min(min)`).
+    pub fn string_min(&mut self, key: &str, min: usize) -> String {
+        match self.present(key) {
+            None => String::new(),
+            Some(Some(Value::String(s))) => {
+                if js_len(&s) < min {
+                    self.too_small_string(json!([key]), min);
+                }
+                s
+            }
+            Some(other) => {
+                self.invalid_type(json!([key]), "string", other.as_ref());
+                String::new()
+            }
+        }
+    }
+
+    /// A required id. Ids are never format-checked, but an empty id is
+    /// rejected here instead of reaching the database (procedures.md §9 item 22).
+    pub fn id(&mut self, key: &str) -> String {
+        self.string_min(key, 1)
+    }
+
+    /// An optional string: absent → `None`; `null` is rejected as zod does.
+    pub fn opt_string(&mut self, key: &str) -> Option<String> {
+        match self.present(key) {
+            None | Some(None) => None,
+            Some(Some(Value::String(s))) => Some(s),
+            Some(other) => {
+                self.invalid_type(json!([key]), "string", other.as_ref());
+                None
+            }
+        }
+    }
+
+    /// An optional id: absent → `None`; `""` is rejected instead of reaching
+    /// the database as a foreign key (procedures.md §9 item 22).
+    pub fn opt_id(&mut self, key: &str) -> Option<String> {
+        let id = self.opt_string(key);
+        if id.as_deref() == Some("") {
+            self.too_small_string(json!([key]), 1);
+        }
+        id
+    }
+
+    /// A required array of ids (`z.array(z.string())`), each non-empty.
+    pub fn id_list(&mut self, key: &str) -> Vec<String> {
+        match self.present(key) {
+            None => Vec::new(),
+            Some(Some(Value::Array(items))) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    match item {
+                        Value::String(s) => {
+                            if s.is_empty() {
+                                self.too_small_string(json!([key, i]), 1);
+                            }
+                            out.push(s)
+                        }
+                        other => self.invalid_type(json!([key, i]), "string", Some(&other)),
+                    }
+                }
+                out
+            }
+            Some(other) => {
+                self.invalid_type(json!([key]), "array", other.as_ref());
+                Vec::new()
+            }
+        }
+    }
+
+    /// Ends validation: any recorded issue becomes one BAD_REQUEST.
+    pub fn finish(mut self) -> Result<(), TrpcError> {
+        if !self.checked_root {
+            self.root();
+        }
+        if self.issues.is_empty() {
+            return Ok(());
+        }
+        let zod = ZodError {
+            issues: std::mem::take(&mut self.issues),
+        };
+        Err(TrpcError {
+            code: TrpcCode::BadRequest,
+            message: zod.message(),
+            zod: Some(zod),
+            allow: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Create {
+        name: String,
+        color: Option<String>,
+    }
+    impl FromInput for Create {
+        fn from_input(i: &mut Input) -> Self {
+            Create {
+                name: i.string_min("name", 1),
+                color: i.opt_string("color"),
+            }
+        }
+    }
+
+    #[test]
+    fn valid_input_parses_and_unknown_keys_are_ignored() {
+        let c: Create = parse(Some(&json!({"name": "Eng", "extra": 1}))).unwrap();
+        assert_eq!(c.name, "Eng");
+        assert_eq!(c.color, None);
+    }
+
+    #[test]
+    fn empty_name_is_too_small_with_zod_shape() {
+        let err = parse::<Create>(Some(&json!({"name": ""}))).err().unwrap();
+        assert_eq!(err.code, TrpcCode::BadRequest);
+        let flat = err.zod.as_ref().unwrap().flatten();
+        assert_eq!(
+            flat,
+            json!({"formErrors": [], "fieldErrors": {"name": ["String must contain at least 1 character(s)"]}})
+        );
+        assert!(err.message.starts_with("[\n  {\n    \"code\": \"too_small\""));
+    }
+
+    #[test]
+    fn missing_and_null_and_wrong_types_are_reported_per_field() {
+        let err = parse::<Create>(Some(&json!({"color": null}))).err().unwrap();
+        let flat = err.zod.unwrap().flatten();
+        assert_eq!(flat["fieldErrors"]["name"], json!(["Required"]));
+        assert_eq!(
+            flat["fieldErrors"]["color"],
+            json!(["Expected string, received null"])
+        );
+    }
+
+    #[test]
+    fn undefined_input_is_a_form_error() {
+        let err = parse::<Create>(None).err().unwrap();
+        assert_eq!(
+            err.zod.unwrap().flatten(),
+            json!({"formErrors": ["Required"], "fieldErrors": {}})
+        );
+    }
+
+    #[test]
+    fn id_list_reports_element_paths() {
+        struct Ids(Vec<String>);
+        impl FromInput for Ids {
+            fn from_input(i: &mut Input) -> Self {
+                Ids(i.id_list("ids"))
+            }
+        }
+        let err = parse::<Ids>(Some(&json!({"ids": ["a", 3, ""]}))).err().unwrap();
+        let z = err.zod.unwrap();
+        assert_eq!(z.issues[0]["path"], json!(["ids", 1]));
+        assert_eq!(z.issues[1]["path"], json!(["ids", 2]));
+        assert_eq!(z.flatten()["fieldErrors"]["ids"].as_array().unwrap().len(), 2);
+        assert_eq!(parse::<Ids>(Some(&json!({"ids": []}))).unwrap().0.len(), 0);
+    }
+
+    #[test]
+    fn no_input_procedures_accept_anything() {
+        assert!(parse::<()>(Some(&json!(42))).is_ok());
+        assert!(parse::<()>(None).is_ok());
+    }
+
+    #[test]
+    fn length_counts_utf16_units() {
+        assert_eq!(js_len("😀"), 2);
+        assert_eq!(js_len("é"), 1);
+    }
+}

@@ -1,0 +1,211 @@
+//! The procedure registry: every procedure's path, kind, access tier, input
+//! parser, cache declaration and resolver.
+//!
+//! Procedures declare their cache key as data ([`Planned::cache`]) instead of
+//! calling Redis themselves, so the batch executor can read every key of a
+//! batch in one Upstash round trip; mutations return the keys they invalidate
+//! ([`Mutated`]) so one round trip deletes all of them after the commit.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::error::{ApiError, TrpcError};
+use super::input::{parse, FromInput};
+use crate::cache::CacheKey;
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Query,
+    Mutation,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Query => "query",
+            Kind::Mutation => "mutation",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No authentication and no rate limit (only `health.ping`).
+    Public,
+    /// A verified Clerk session and the rate limit of the procedure's kind.
+    Protected,
+}
+
+/// What a resolver produced: its data (`None` = undefined) and the cache keys
+/// its writes made stale.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub data: Option<Value>,
+    pub invalidate: Vec<CacheKey>,
+}
+
+/// A mutation's result and the cache keys it invalidates.
+pub struct Mutated<T> {
+    pub data: T,
+    pub invalidate: Vec<CacheKey>,
+}
+
+impl<T> Mutated<T> {
+    pub fn new(data: T, invalidate: Vec<CacheKey>) -> Self {
+        Self { data, invalidate }
+    }
+}
+
+/// A validated call, ready to run.
+pub struct Planned<C> {
+    /// The entry this call reads through, if it is cached.
+    pub cache: Option<CacheKey>,
+    pub run: Box<dyn FnOnce(C) -> BoxFuture<Result<Output, ApiError>> + Send>,
+}
+
+type PlanFn<C> = Box<dyn Fn(Option<&Value>) -> Result<Planned<C>, TrpcError> + Send + Sync>;
+
+pub struct Procedure<C> {
+    pub path: &'static str,
+    pub kind: Kind,
+    pub access: Access,
+    plan: PlanFn<C>,
+}
+
+impl<C> Procedure<C> {
+    /// Validates the raw input and returns the call to run (or BAD_REQUEST).
+    pub fn plan(&self, input: Option<&Value>) -> Result<Planned<C>, TrpcError> {
+        (self.plan)(input)
+    }
+}
+
+fn to_data<T: Serialize + 'static>(value: T) -> Result<Option<Value>, ApiError> {
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<Nothing>() {
+        return Ok(None);
+    }
+    let v = serde_json::to_value(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Some(v))
+}
+
+/// All procedures, by path.
+pub struct Registry<C> {
+    procedures: HashMap<&'static str, Procedure<C>>,
+}
+
+impl<C> Default for Registry<C> {
+    fn default() -> Self {
+        Self {
+            procedures: HashMap::new(),
+        }
+    }
+}
+
+impl<C: Send + 'static> Registry<C> {
+    pub fn get(&self, path: &str) -> Option<&Procedure<C>> {
+        self.procedures.get(path)
+    }
+
+    pub fn len(&self) -> usize {
+        self.procedures.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.procedures.is_empty()
+    }
+
+    pub fn paths(&self) -> Vec<&'static str> {
+        let mut p: Vec<_> = self.procedures.keys().copied().collect();
+        p.sort_unstable();
+        p
+    }
+
+    fn insert(&mut self, proc_: Procedure<C>) {
+        let path = proc_.path;
+        assert!(
+            self.procedures.insert(path, proc_).is_none(),
+            "procedure {path} registered twice"
+        );
+    }
+
+    /// Registers a query. `cache` names the entry it reads through, if any.
+    pub fn query<I, T, F, Fut>(
+        &mut self,
+        path: &'static str,
+        access: Access,
+        cache: fn(&I) -> Option<CacheKey>,
+        resolve: F,
+    ) where
+        I: FromInput + Send + 'static,
+        T: Serialize + 'static,
+        F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
+        Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
+    {
+        self.insert(Procedure {
+            path,
+            kind: Kind::Query,
+            access,
+            plan: Box::new(move |raw| {
+                let input: I = parse(raw)?;
+                Ok(Planned {
+                    cache: cache(&input),
+                    run: Box::new(move |ctx| {
+                        Box::pin(async move {
+                            let data = to_data(resolve(ctx, input).await?)?;
+                            Ok(Output {
+                                data,
+                                invalidate: vec![],
+                            })
+                        })
+                    }),
+                })
+            }),
+        });
+    }
+
+    /// Registers a protected mutation.
+    pub fn mutation<I, T, F, Fut>(&mut self, path: &'static str, resolve: F)
+    where
+        I: FromInput + Send + 'static,
+        T: Serialize + 'static,
+        F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
+        Fut: Future<Output = Result<Mutated<T>, ApiError>> + Send + 'static,
+    {
+        self.insert(Procedure {
+            path,
+            kind: Kind::Mutation,
+            access: Access::Protected,
+            plan: Box::new(move |raw| {
+                let input: I = parse(raw)?;
+                Ok(Planned {
+                    cache: None,
+                    run: Box::new(move |ctx| {
+                        Box::pin(async move {
+                            let m = resolve(ctx, input).await?;
+                            Ok(Output {
+                                data: to_data(m.data)?,
+                                invalidate: m.invalidate,
+                            })
+                        })
+                    }),
+                })
+            }),
+        });
+    }
+}
+
+/// A mutation that returns nothing answers `{"result":{}}`, like tRPC's
+/// `undefined`.
+#[derive(Debug, Clone, Copy)]
+pub struct Nothing;
+
+impl Serialize for Nothing {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_unit()
+    }
+}

@@ -1,0 +1,332 @@
+//! `spawn_app()`: an in-process API on a random port with its own Postgres
+//! database (cloned from a migrated template), its own Redis key prefix and its
+//! own Upstash REST bridge in front of the real Redis.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use enghub::app::Instance;
+use enghub::config::Config;
+use enghub::dev::bridge::{Bridge, BridgeConfig};
+use enghub::dev::tokens::{ClerkClaims, DevClerkKeys};
+use enghub::upstash::{Command, Reply, UpstashClient};
+use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection, PgPool};
+
+pub const QSTASH_CURRENT: &str = "sig_test_current_0123456789";
+pub const QSTASH_NEXT: &str = "sig_test_next_9876543210";
+pub const PUBLIC_URL: &str = "https://enghub.test";
+pub const BRIDGE_TOKEN: &str = "test-bridge-token";
+
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn server_url() -> String {
+    let admin = admin_url();
+    admin.rsplit_once('/').map(|(s, _)| s.to_string()).unwrap_or(admin)
+}
+
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+pub fn random_suffix() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..10)
+        .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.gen_range(0..36)]))
+        .collect()
+}
+
+/// The test Clerk key pair (a fixture: RSA key generation is slow in debug builds).
+pub fn clerk_keys() -> DevClerkKeys {
+    DevClerkKeys::from_private_pem(include_str!("../fixtures/clerk-test-key.pem"))
+        .expect("test key parses")
+}
+
+/// A key pair Clerk never issued tokens with.
+pub fn foreign_clerk_keys() -> DevClerkKeys {
+    DevClerkKeys::from_private_pem(include_str!("../fixtures/other-test-key.pem"))
+        .expect("test key parses")
+}
+
+/// Name of the migrated template database for the current migrations.
+fn template_name() -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for entry in enghub::db::MIGRATOR.iter() {
+        h.update(entry.checksum.as_ref());
+    }
+    format!("enghub_tmpl_{}", &hex::encode(h.finalize())[..12])
+}
+
+/// Creates (once, across test processes) the migrated template, then a fresh
+/// database cloned from it.
+pub async fn create_test_database() -> String {
+    let template = template_name();
+    let mut admin = PgConnection::connect(&admin_url()).await.expect("postgres reachable");
+    // Serialise template creation across test processes.
+    sqlx::query("SELECT pg_advisory_lock(7270001)")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&template)
+        .fetch_optional(&mut admin)
+        .await
+        .unwrap();
+    if exists.is_none() {
+        let building = format!("{template}_building");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE DATABASE \"{building}\""))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        {
+            let pool = PgPool::connect(&format!("{}/{building}", server_url()))
+                .await
+                .unwrap();
+            enghub::db::migrate(&pool).await.expect("migrations apply");
+            pool.close().await;
+        }
+        sqlx::query(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\""))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    sqlx::query("SELECT pg_advisory_unlock(7270001)")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let name = format!("enghub_t_{}", random_suffix());
+    let mut attempt = 0;
+    loop {
+        match sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
+            .execute(&mut admin)
+            .await
+        {
+            Ok(_) => break,
+            Err(e) if attempt < 20 => {
+                // Another process may be cloning the template at this moment.
+                attempt += 1;
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+            }
+            Err(e) => panic!("could not clone template: {e}"),
+        }
+    }
+    name
+}
+
+fn drop_database_blocking(name: String) {
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            if let Ok(mut admin) = PgConnection::connect(&admin_url()).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await;
+            }
+        });
+    })
+    .join();
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base_url: String,
+    pub db: PgPool,
+    pub db_name: String,
+    pub prefix: String,
+    pub bridge: Bridge,
+    /// Talks to the same Redis, through the bridge, for assertions.
+    pub redis: UpstashClient,
+    pub http: reqwest::Client,
+    pub vars: HashMap<String, String>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        drop_database_blocking(self.db_name.clone());
+    }
+}
+
+pub struct TestOptions {
+    pub extra_vars: Vec<(&'static str, String)>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(TestOptions { extra_vars: vec![] }).await
+}
+
+pub async fn spawn_app_with(options: TestOptions) -> TestApp {
+    let db_name = create_test_database().await;
+    let database_url = format!("{}/{db_name}", server_url());
+    let bridge = Bridge::start(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        BridgeConfig {
+            redis_url: redis_url(),
+            token: BRIDGE_TOKEN.into(),
+            latency: Duration::ZERO,
+        },
+    )
+    .await
+    .expect("bridge starts");
+    let prefix = format!("enghub-test-{}", random_suffix());
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", database_url.clone()),
+        ("UPSTASH_REDIS_REST_URL", bridge.url()),
+        ("UPSTASH_REDIS_REST_TOKEN", BRIDGE_TOKEN.to_string()),
+        ("QSTASH_CURRENT_SIGNING_KEY", QSTASH_CURRENT.to_string()),
+        ("QSTASH_NEXT_SIGNING_KEY", QSTASH_NEXT.to_string()),
+        ("CLERK_JWT_KEY", clerk_keys().public_pem().unwrap()),
+        ("CLERK_AUTHORIZED_PARTIES", "https://app.enghub.test".to_string()),
+        ("ENGHUB_KEY_PREFIX", prefix.clone()),
+        ("ENGHUB_PUBLIC_URL", PUBLIC_URL.to_string()),
+        ("ENGHUB_ALLOWED_ORIGINS", "https://app.enghub.test".to_string()),
+        ("UPSTASH_TIMEOUT_MS", "1000".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (k, v) in options.extra_vars {
+        vars.insert(k.to_string(), v);
+    }
+    let instance = Instance::from_config(Config::from_vars(&vars));
+    assert!(matches!(instance, Instance::Ready(_)), "test config is valid");
+    let (addr, server) = enghub::dev::server::spawn("127.0.0.1:0".parse().unwrap(), instance)
+        .await
+        .unwrap();
+    let db = PgPool::connect(&database_url).await.unwrap();
+    let redis = UpstashClient::new(
+        reqwest::Client::new(),
+        &bridge.url(),
+        BRIDGE_TOKEN,
+        Duration::from_secs(5),
+    );
+    TestApp {
+        addr,
+        base_url: format!("http://{addr}"),
+        db,
+        db_name,
+        prefix,
+        bridge,
+        redis,
+        http: reqwest::Client::new(),
+        vars,
+        server,
+    }
+}
+
+/// A token for `sub` from the test key pair, valid for ten minutes.
+pub fn token_for(sub: &str) -> String {
+    clerk_keys().sign(ClerkClaims::for_user(sub, Duration::from_secs(600)))
+}
+
+pub const USER: &str = "user_test_alice";
+
+fn encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+impl TestApp {
+    pub fn key(&self, rest: &str) -> String {
+        format!("{}:{rest}", self.prefix)
+    }
+
+    /// `GET` of a batch, as `httpBatchLink` sends it. Inputs `None` are omitted.
+    pub async fn batch_query(&self, calls: &[(&str, Option<Value>)]) -> (u16, Value) {
+        let paths: Vec<&str> = calls.iter().map(|(p, _)| *p).collect();
+        let mut inputs = serde_json::Map::new();
+        for (i, (_, input)) in calls.iter().enumerate() {
+            if let Some(v) = input {
+                inputs.insert(i.to_string(), v.clone());
+            }
+        }
+        let url = format!(
+            "{}/api/trpc/{}?batch=1&input={}",
+            self.base_url,
+            paths.join(","),
+            encode(&Value::Object(inputs).to_string())
+        );
+        self.send(self.http.get(url).bearer_auth(token_for(USER))).await
+    }
+
+    /// `GET` of one query, as `httpLink` sends it.
+    pub async fn query(&self, path: &str, input: Option<Value>) -> (u16, Value) {
+        let mut url = format!("{}/api/trpc/{path}", self.base_url);
+        if let Some(input) = input {
+            url.push_str(&format!("?input={}", encode(&input.to_string())));
+        }
+        self.send(self.http.get(url).bearer_auth(token_for(USER))).await
+    }
+
+    /// `POST` of one mutation, as `httpLink` sends it.
+    pub async fn mutate(&self, path: &str, input: Value) -> (u16, Value) {
+        let req = self
+            .http
+            .post(format!("{}/api/trpc/{path}", self.base_url))
+            .header("content-type", "application/json")
+            .bearer_auth(token_for(USER))
+            .body(input.to_string());
+        self.send(req).await
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    /// The raw value stored at `key` (full key), or `None`.
+    pub async fn redis_get(&self, key: &str) -> Option<String> {
+        match self.redis.command(&Command::new("get").arg(key)).await.unwrap() {
+            Reply::Nil => None,
+            other => other.as_str().map(str::to_string),
+        }
+    }
+
+    /// TTL of `key` in seconds (-2 when absent).
+    pub async fn redis_ttl(&self, key: &str) -> i64 {
+        self.redis
+            .command(&Command::new("ttl").arg(key))
+            .await
+            .unwrap()
+            .as_int()
+            .unwrap()
+    }
+
+    pub async fn redis_set(&self, key: &str, value: &str) {
+        self.redis
+            .command(&Command::new("set").arg(key).arg(value))
+            .await
+            .unwrap();
+    }
+}
+
+/// `data` of a success envelope.
+pub fn data(body: &Value) -> &Value {
+    &body["result"]["data"]
+}
+
+/// `data.code` of an error envelope.
+pub fn error_code(body: &Value) -> &str {
+    body["error"]["data"]["code"].as_str().unwrap_or("<none>")
+}
+
+pub fn json_of(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or(json!(null))
+}
