@@ -547,3 +547,35 @@ async fn a_bridge_slower_than_the_timeout_is_a_timeout() {
     let pong = t.client.command(&Command::new("ping")).await.unwrap();
     assert_eq!(text(&pong), "PONG");
 }
+
+#[tokio::test]
+async fn a_bridge_without_redis_answers_bad_gateway() {
+    let closed_port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bridge = Bridge::start(
+        listener,
+        BridgeConfig {
+            redis_url: format!("redis://127.0.0.1:{closed_port}"),
+            token: TOKEN.to_owned(),
+            latency: Duration::ZERO,
+        },
+    )
+    .await
+    .unwrap();
+    let client = UpstashClient::new(
+        reqwest::Client::new(),
+        &bridge.url(),
+        TOKEN,
+        Duration::from_secs(5),
+    );
+
+    let err = client.command(&Command::new("ping")).await.unwrap_err();
+
+    assert!(
+        matches!(&err, UpstashError::Http { status: 502, .. }),
+        "{err:?}"
+    );
+}
