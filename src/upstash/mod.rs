@@ -1,19 +1,22 @@
 //! Upstash Redis REST client (owned here: `upstash-redis-rs` needs nightly and lacks
 //! pipelines and EVAL). Knows nothing of key names.
 //!
-//! INTERFACE CONTRACT (filled in by the upstash work package):
+//! It speaks the protocol of `@upstash/redis` (shared/spec/protocols.md, section A):
+//! every call is a JSON `POST` with `Authorization: Bearer`, `Upstash-Encoding: base64`
+//! responses are decoded into [`Reply`], values are plain text (callers pass JSON text).
 //!
-//! ```ignore
-//! pub struct UpstashClient { .. }            // Clone (Arc inside), Debug without the token
-//! impl UpstashClient {
-//!     pub fn new(http: reqwest::Client, base_url: &str, token: &str, timeout: Duration) -> Self;
-//!     pub async fn command(&self, cmd: &Command) -> Result<Reply, UpstashError>;
-//!     pub async fn pipeline(&self, cmds: &[Command]) -> Result<Vec<Result<Reply, RedisError>>, UpstashError>;
-//!     pub async fn multi_exec(&self, cmds: &[Command]) -> Result<Vec<Result<Reply, RedisError>>, UpstashError>;
-//! }
-//! pub struct Command { .. }                  // Command::new("set").arg("k").arg("v").arg("ex").arg(10)
-//! pub struct Script { .. }                   // Script::new(source) computes sha1; Command::evalsha(&Script, keys, args)
-//! pub enum Reply { Nil, Int(i64), Bytes(Vec<u8>), Array(Vec<Reply>) }
-//! pub struct RedisError(pub String);         // an error string Redis returned for one command
-//! pub enum UpstashError { Http{status,message}, Redis(RedisError), Timeout, Transport(String), Decode(String) }
-//! ```
+//! Layout:
+//! - [`command`]: [`Command`] (the JSON array) and [`Script`] (Lua text + SHA-1).
+//! - [`reply`]: [`Reply`] and the base64 decoding rules.
+//! - [`client`]: [`UpstashClient`]: `command`, `pipeline`, `multi_exec`, EVALSHA fallback.
+//! - [`error`]: [`UpstashError`], [`RedisError`] and the error policy (no retries).
+
+pub mod client;
+pub mod command;
+pub mod error;
+pub mod reply;
+
+pub use client::{Observer, UpstashClient};
+pub use command::{Arg, Command, Script};
+pub use error::{RedisError, UpstashError};
+pub use reply::Reply;
