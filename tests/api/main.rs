@@ -2,3 +2,10 @@
 //! (Redis at `REDIS_URL`, default `redis://127.0.0.1:6379`).
 
 mod upstash;
+mod auth;
+mod cron_signature;
+mod health;
+mod helpers;
+mod misconfigured;
+mod reference_data;
+mod trpc_wire;
