@@ -4,11 +4,13 @@
 //! - this module: the pool ([`connect_lazy`]), the embedded migrations ([`migrate`]) and
 //!   application-generated ids ([`new_id`]);
 //! - [`time`]: `timestamp(3)` values as the JSON strings the original API returns;
+//! - [`seed`](mod@seed): the demo organisation loaded by `enghub dev` / `enghub seed`.
 //!
 //! The schema lives in `migrations/` and matches what `prisma db push` creates for the
 //! original, so the port can run against an existing eng-hub database. This module knows
 //! nothing of caching or tRPC; SQL is written as runtime queries (no database at build time).
 
+pub mod seed;
 pub mod time;
 
 use std::borrow::Cow;
@@ -17,8 +19,13 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+pub use seed::{seed, SeedOutcome};
+
 /// The Postgres pool every procedure runs against.
 pub type Db = sqlx::PgPool;
+
+/// Clerk user id of the seeded person that `enghub dev` issues bearer tokens for.
+pub const DEV_CLERK_USER_ID: &str = "user_dev_enghub";
 
 /// Connections per instance. Each serverless instance serves one request at a time,
 /// but a batch runs its procedures concurrently; more would only exhaust the server.
