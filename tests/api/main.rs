@@ -1,11 +1,14 @@
-//! One integration-test binary: every module runs against real services
-//! (Redis at `REDIS_URL`, default `redis://127.0.0.1:6379`).
+//! One integration-test binary: every module runs against the real Postgres
+//! (`TEST_DATABASE_ADMIN_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`)
+//! and Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`).
 
-mod upstash;
 mod auth;
 mod cron_signature;
+mod db;
 mod health;
 mod helpers;
 mod misconfigured;
 mod reference_data;
+mod test_db;
 mod trpc_wire;
+mod upstash;
