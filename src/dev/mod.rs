@@ -2,3 +2,4 @@
 //! and `src/bin/` depends on this module.
 
 pub mod bridge;
+pub mod tokens;
