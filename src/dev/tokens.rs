@@ -1,12 +1,15 @@
-//! Token minting for `enghub dev` and the tests: QStash `Upstash-Signature` tokens
-//! ([`sign_qstash`]).
+//! Token minting for `enghub dev` and the tests: Clerk-style RS256 session tokens
+//! ([`DevClerkKeys`]) and QStash `Upstash-Signature` tokens ([`sign_qstash`]).
 //!
 //! These only *create* tokens with keys the caller holds; the verifiers in
 //! [`crate::auth`] and [`crate::qstash`] are the same in dev and production.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use jwt_simple::prelude::{Claims, RS256KeyPair, RSAKeyPairLike, UnixTimeStamp};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde::Serialize;
@@ -17,6 +20,127 @@ pub const QSTASH_DEV_CURRENT_KEY: &str = "sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r";
 /// Next signing key of the QStash dev server's default user (public, fixed).
 pub const QSTASH_DEV_NEXT_KEY: &str = "sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs";
 
+/// An RSA key pair that plays the role of a Clerk instance's signing key.
+pub struct DevClerkKeys {
+    key_pair: RS256KeyPair,
+}
+
+impl std::fmt::Debug for DevClerkKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DevClerkKeys { .. }")
+    }
+}
+
+/// The PEM given to [`DevClerkKeys::from_private_pem`] is not an RSA private key.
+#[derive(Debug, thiserror::Error)]
+#[error("not a PEM-encoded RSA private key")]
+pub struct InvalidPrivateKey;
+
+impl DevClerkKeys {
+    /// A fresh RSA-2048 key pair. Slow in debug builds (seconds): generate once and reuse.
+    pub fn generate() -> Self {
+        let key_pair = RS256KeyPair::generate(2048).expect("2048 is a supported RSA modulus size");
+        Self { key_pair }
+    }
+
+    /// Loads a private key (PKCS#1 or PKCS#8 PEM; `\n` escapes and surrounding
+    /// quotes are tolerated, as for `CLERK_JWT_KEY`).
+    pub fn from_private_pem(pem: &str) -> Result<Self, InvalidPrivateKey> {
+        let key_pair = RS256KeyPair::from_pem(&crate::auth::normalize_pem(pem))
+            .map_err(|_| InvalidPrivateKey)?;
+        Ok(Self { key_pair })
+    }
+
+    /// The private key as PEM, to persist dev keys between runs.
+    pub fn private_pem(&self) -> String {
+        self.key_pair
+            .to_pem()
+            .expect("an in-memory RSA key encodes as PEM")
+    }
+
+    /// The public key as PEM: the value for `CLERK_JWT_KEY`.
+    pub fn public_pem(&self) -> String {
+        self.key_pair
+            .public_key()
+            .to_pem()
+            .expect("an in-memory RSA key encodes as PEM")
+    }
+
+    /// An RS256 session token carrying `claims`, shaped like a Clerk session token.
+    pub fn sign(&self, claims: ClerkClaims) -> String {
+        let custom = ClerkCustomClaims {
+            azp: claims.azp,
+            sid: claims.session_id,
+            sts: claims.sts,
+            metadata: claims.role.map(|role| RoleMetadata { role }),
+        };
+        let mut jwt = Claims::with_custom_claims(custom, jwt_simple::prelude::Duration::default());
+        jwt.issued_at = Some(UnixTimeStamp::from_secs(claims.issued_at));
+        jwt.expires_at = Some(UnixTimeStamp::from_secs(claims.expires_at));
+        jwt.invalid_before = claims.not_before.map(UnixTimeStamp::from_secs);
+        jwt.subject = Some(claims.sub).filter(|sub| !sub.is_empty());
+        self.key_pair
+            .sign(jwt)
+            .expect("signing serializable claims with an in-memory key succeeds")
+    }
+}
+
+/// What goes into a dev session token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClerkClaims {
+    /// `sub`: the Clerk user id. Empty: the claim is left out.
+    pub sub: String,
+    /// `metadata.role` (the session-token template maps public metadata there).
+    pub role: Option<String>,
+    /// `azp`: the origin the token was minted for.
+    pub azp: Option<String>,
+    /// `sts`: session status (`"active"`, `"pending"`).
+    pub sts: Option<String>,
+    /// `iat`, unix seconds.
+    pub issued_at: u64,
+    /// `exp`, unix seconds.
+    pub expires_at: u64,
+    /// `nbf`, unix seconds.
+    pub not_before: Option<u64>,
+    /// `sid`: the Clerk session id.
+    pub session_id: Option<String>,
+}
+
+impl ClerkClaims {
+    /// An active session of `sub`, issued now (system clock) and valid for `ttl`.
+    pub fn for_user(sub: impl Into<String>, ttl: Duration) -> Self {
+        let now = unix_now();
+        Self {
+            sub: sub.into(),
+            role: None,
+            azp: None,
+            sts: Some("active".into()),
+            issued_at: now,
+            expires_at: now + ttl.as_secs(),
+            not_before: Some(now),
+            session_id: Some(format!("sess_{}", random_alphanumeric(24))),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ClerkCustomClaims {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    azp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sts: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<RoleMetadata>,
+}
+
+#[derive(Serialize)]
+struct RoleMetadata {
+    role: String,
+}
+
+/// How [`sign_qstash`] treats one claim.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum ClaimOverride<T> {
     /// What QStash would send.
@@ -112,6 +236,12 @@ pub fn sign_qstash(
     format!("{signing_input}.{mac}")
 }
 
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 fn random_alphanumeric(len: usize) -> String {
     rand::thread_rng()
         .sample_iter(&Alphanumeric)
@@ -119,9 +249,18 @@ fn random_alphanumeric(len: usize) -> String {
         .map(char::from)
         .collect()
 }
+
+/// One key pair per test binary: RSA generation is slow in debug builds.
+#[cfg(test)]
+pub(crate) fn test_clerk_keys() -> &'static DevClerkKeys {
+    static KEYS: std::sync::OnceLock<DevClerkKeys> = std::sync::OnceLock::new();
+    KEYS.get_or_init(DevClerkKeys::generate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::ClerkVerifier;
     use crate::qstash::{Receiver, VerifiedMessage};
 
     const URL: &str = "https://example.com/api/webhook";
@@ -224,5 +363,40 @@ mod tests {
                 sub: URL.into()
             })
         );
+    }
+
+    #[test]
+    fn dev_clerk_token_verifies_with_the_public_pem() {
+        let keys = test_clerk_keys();
+        let verifier = ClerkVerifier::new(&keys.public_pem(), vec![]).unwrap();
+        let mut claims = ClerkClaims::for_user("user_123", Duration::from_secs(60));
+        claims.role = Some("admin".into());
+        let identity = verifier.verify(&keys.sign(claims.clone())).unwrap();
+        assert_eq!(identity.user_id, "user_123");
+        assert_eq!(identity.role.as_deref(), Some("admin"));
+        assert_eq!(identity.session_id, claims.session_id);
+    }
+
+    #[test]
+    fn private_pem_round_trips() {
+        let keys = test_clerk_keys();
+        let pem = keys.private_pem();
+        assert!(pem.contains("PRIVATE KEY"));
+        let escaped = format!("\"{}\"", pem.trim_end().replace('\n', "\\n"));
+        let reloaded = DevClerkKeys::from_private_pem(&escaped).unwrap();
+        assert_eq!(reloaded.public_pem(), keys.public_pem());
+        let verifier = ClerkVerifier::new(&keys.public_pem(), vec![]).unwrap();
+        let token = reloaded.sign(ClerkClaims::for_user("user_1", Duration::from_secs(60)));
+        assert_eq!(verifier.verify(&token).unwrap().user_id, "user_1");
+    }
+
+    #[test]
+    fn invalid_private_pem_is_rejected() {
+        assert!(DevClerkKeys::from_private_pem("not a key").is_err());
+    }
+
+    #[test]
+    fn debug_does_not_print_the_private_key() {
+        assert_eq!(format!("{:?}", test_clerk_keys()), "DevClerkKeys { .. }");
     }
 }
