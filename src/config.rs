@@ -245,7 +245,10 @@ mod tests {
             "QSTASH_NEXT_SIGNING_KEY",
             "CLERK_JWT_KEY",
         ] {
-            assert!(vars.contains(&name.to_string()), "{name} missing from {vars:?}");
+            assert!(
+                vars.contains(&name.to_string()),
+                "{name} missing from {vars:?}"
+            );
         }
     }
 
@@ -269,7 +272,11 @@ mod tests {
         let err = Config::from_vars(&vars).unwrap_err();
         assert_eq!(
             err.variables(),
-            vec!["ENGHUB_PUBLIC_URL", "UPSTASH_TIMEOUT_MS", "RATE_LIMIT_ON_ERROR"]
+            vec![
+                "ENGHUB_PUBLIC_URL",
+                "UPSTASH_TIMEOUT_MS",
+                "RATE_LIMIT_ON_ERROR"
+            ]
         );
     }
 
