@@ -1,1 +1,748 @@
-//! Clerk session-token verification (filled in by the auth work package).
+//! Clerk session tokens → [`Identity`], verified locally with the instance's PEM public
+//! key (`CLERK_JWT_KEY`); no network call.
+//!
+//! [`session_token`] finds the token in a request; [`ClerkVerifier::verify`] checks it.
+//! The rules follow `@clerk/backend`'s networkless verification:
+//!
+//! * **RS256 only.** The algorithm is read from the header first and anything else
+//!   (`HS256`, `none`, `RS512`, ...) is [`AuthError::UnsupportedAlgorithm`] without
+//!   attempting verification, so the public key can never be used as an HMAC secret.
+//! * The signature is checked by `jwt-simple` (pure Rust).
+//! * Time claims, with [`CLOCK_SKEW_SECS`] (5 s) of skew, `now` in unix seconds:
+//!   expired iff `exp <= now - 5` (`exp` is required); not yet valid iff
+//!   `nbf > now + 5`; issued in the future iff `iat > now + 5`.
+//! * `sub` is the user id and is required; `azp`, when present and when authorized
+//!   parties are configured, must be one of them (trailing `/` ignored on both sides);
+//!   `sts == "pending"` is rejected; the role comes from the string claim `metadata.role`.
+//!
+//! Error messages never contain the token.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jwt_simple::prelude::{
+    Duration, RS256PublicKey, RSAPublicKeyLike, UnixTimeStamp, VerificationOptions,
+};
+use jwt_simple::JWTError;
+use serde::Deserialize;
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds (Clerk's default).
+pub const CLOCK_SKEW_SECS: u64 = 5;
+
+/// Clerk session tokens are ~1 KiB; this bounds the work a caller can cause.
+const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Longest algorithm name echoed in [`AuthError::UnsupportedAlgorithm`].
+const MAX_ALG_LEN: usize = 32;
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Clerk user id (`sub`).
+    pub user_id: String,
+    /// Clerk session id (`sid`).
+    pub session_id: Option<String>,
+    /// `metadata.role`, when the session-token template provides it as a string.
+    pub role: Option<String>,
+}
+
+/// Why a session token was rejected. `Display` is safe to log and never contains the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("no session token")]
+    Missing,
+    #[error("malformed session token")]
+    Malformed,
+    /// The header's `alg` (at most 32 characters of it).
+    #[error("unsupported session token algorithm {0:?}, want RS256")]
+    UnsupportedAlgorithm(String),
+    #[error("session token signature verification failed")]
+    BadSignature,
+    #[error("session token expired")]
+    Expired,
+    #[error("session token not yet valid")]
+    NotYetValid,
+    #[error("session token issued in the future")]
+    IssuedInFuture,
+    /// The token's `azp`.
+    #[error("unauthorized party {0:?}")]
+    UnauthorizedParty(String),
+    #[error("session is pending")]
+    PendingSession,
+    #[error("session token has no subject")]
+    MissingSubject,
+}
+
+/// `CLERK_JWT_KEY` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthConfigError {
+    #[error("CLERK_JWT_KEY is empty")]
+    EmptyKey,
+    #[error("CLERK_JWT_KEY is not a PEM-encoded RSA public key")]
+    InvalidKey,
+}
+
+/// Verifies Clerk session tokens with one instance's public key.
+#[derive(Clone)]
+pub struct ClerkVerifier {
+    key: RS256PublicKey,
+    /// Normalised: trimmed, without trailing `/`, no empty entries.
+    authorized_parties: Vec<String>,
+}
+
+impl std::fmt::Debug for ClerkVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClerkVerifier")
+            .field("authorized_parties", &self.authorized_parties)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClerkVerifier {
+    /// `pem` is the PEM public key as in `CLERK_JWT_KEY`: real newlines or literal
+    /// `\n` escapes (as `.env` files hold it), surrounding quotes and whitespace
+    /// tolerated. `authorized_parties` are origins accepted in `azp`; empty accepts any.
+    pub fn new(pem: &str, authorized_parties: Vec<String>) -> Result<Self, AuthConfigError> {
+        let pem = normalize_pem(pem);
+        if pem.is_empty() {
+            return Err(AuthConfigError::EmptyKey);
+        }
+        let key = RS256PublicKey::from_pem(&pem).map_err(|_| AuthConfigError::InvalidKey)?;
+        let authorized_parties = authorized_parties
+            .iter()
+            .map(|party| trim_origin(party).to_owned())
+            .filter(|party| !party.is_empty())
+            .collect();
+        Ok(Self {
+            key,
+            authorized_parties,
+        })
+    }
+
+    /// Verifies `token` against the system clock.
+    pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.verify_at(token, now)
+    }
+
+    /// Verifies `token` as of `now_unix_secs`.
+    pub fn verify_at(&self, token: &str, now_unix_secs: u64) -> Result<Identity, AuthError> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(AuthError::Missing);
+        }
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(AuthError::Malformed);
+        }
+        let alg = header_algorithm(token)?;
+        if alg != "RS256" {
+            return Err(AuthError::UnsupportedAlgorithm(
+                alg.chars().take(MAX_ALG_LEN).collect(),
+            ));
+        }
+
+        // jwt-simple checks the signature and then exp/nbf/iat with the same skew;
+        // the exact `exp` boundary and the claims it does not know are checked below.
+        let options = VerificationOptions {
+            time_tolerance: Some(Duration::from_secs(CLOCK_SKEW_SECS)),
+            artificial_time: Some(UnixTimeStamp::from_secs(now_unix_secs)),
+            max_token_length: Some(MAX_TOKEN_LEN),
+            ..Default::default()
+        };
+        let claims = self
+            .key
+            .verify_token::<SessionClaims>(token, Some(options))
+            .map_err(|err| match err.downcast_ref::<JWTError>() {
+                Some(JWTError::InvalidSignature) => AuthError::BadSignature,
+                Some(JWTError::TokenHasExpired) => AuthError::Expired,
+                Some(JWTError::TokenNotValidYet) => AuthError::NotYetValid,
+                Some(JWTError::ClockDrift) => AuthError::IssuedInFuture,
+                _ => AuthError::Malformed,
+            })?;
+
+        // Clerk: expired when `exp <= now - skew` (jwt-simple only rejects `<`).
+        let exp = claims.expires_at.ok_or(AuthError::Malformed)?.as_secs();
+        if exp.saturating_add(CLOCK_SKEW_SECS) <= now_unix_secs {
+            return Err(AuthError::Expired);
+        }
+        let user_id = claims
+            .subject
+            .filter(|sub| !sub.is_empty())
+            .ok_or(AuthError::MissingSubject)?;
+        let session = claims.custom;
+        if let Some(azp) = session.azp {
+            if !self.authorized_parties.is_empty()
+                && !self
+                    .authorized_parties
+                    .iter()
+                    .any(|party| party == trim_origin(&azp))
+            {
+                return Err(AuthError::UnauthorizedParty(azp));
+            }
+        }
+        if session.sts.as_deref() == Some("pending") {
+            return Err(AuthError::PendingSession);
+        }
+        let role = session
+            .metadata
+            .as_ref()
+            .and_then(|metadata| metadata.get("role"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        Ok(Identity {
+            user_id,
+            session_id: session.sid,
+            role,
+        })
+    }
+}
+
+/// The Clerk claims beyond the registered ones jwt-simple parses.
+#[derive(Deserialize)]
+struct SessionClaims {
+    azp: Option<String>,
+    sid: Option<String>,
+    sts: Option<String>,
+    /// Any JSON: only a string `role` inside an object is used.
+    metadata: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct JoseHeader {
+    alg: String,
+}
+
+/// The `alg` of a compact JWS, before anything is verified.
+fn header_algorithm(token: &str) -> Result<String, AuthError> {
+    let header_b64 = token.split('.').next().unwrap_or_default();
+    if token.split('.').count() != 3 {
+        return Err(AuthError::Malformed);
+    }
+    let header = URL_SAFE_NO_PAD
+        .decode(header_b64)
+        .map_err(|_| AuthError::Malformed)?;
+    let header: JoseHeader = serde_json::from_slice(&header).map_err(|_| AuthError::Malformed)?;
+    Ok(header.alg)
+}
+
+fn trim_origin(origin: &str) -> &str {
+    origin.trim().trim_end_matches('/')
+}
+
+/// A PEM as found in environment variables: trimmed, one pair of surrounding quotes
+/// removed, literal `\n` (and `\r\n`) escapes turned into newlines.
+pub(crate) fn normalize_pem(pem: &str) -> String {
+    let pem = pem.trim();
+    let unquoted = ['"', '\'']
+        .iter()
+        .find_map(|q| pem.strip_prefix(*q).and_then(|p| p.strip_suffix(*q)))
+        .unwrap_or(pem);
+    unquoted
+        .replace("\\r\\n", "\n")
+        .replace("\\n", "\n")
+        .trim()
+        .to_owned()
+}
+
+/// The session token of a request: `Authorization: Bearer <t>` (preferred), else the
+/// `__session` cookie, else the first non-empty `__session_<suffix>` cookie (Clerk
+/// suffixes cookies when several instances share a domain). An `Authorization`
+/// header with another scheme is ignored; empty values count as absent.
+pub fn session_token(headers: &http::HeaderMap) -> Option<String> {
+    bearer_token(headers).or_else(|| session_cookie(headers))
+}
+
+fn bearer_token(headers: &http::HeaderMap) -> Option<String> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
+fn session_cookie(headers: &http::HeaderMap) -> Option<String> {
+    let cookies: Vec<(&str, &str)> = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| (name.trim(), unquote(value.trim())))
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
+    let plain = cookies.iter().find(|(name, _)| *name == "__session");
+    let suffixed = || {
+        cookies.iter().find(|(name, _)| {
+            name.strip_prefix("__session_")
+                .is_some_and(|suffix| !suffix.is_empty())
+        })
+    };
+    plain
+        .or_else(suffixed)
+        .map(|(_, value)| (*value).to_owned())
+}
+
+fn unquote(value: &str) -> &str {
+    value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dev::tokens::{test_clerk_keys, ClerkClaims, DevClerkKeys};
+    use http::{HeaderMap, HeaderValue};
+    use jwt_simple::prelude::{
+        Claims, HS256Key, MACLike, RS256KeyPair, RS512KeyPair, RSAKeyPairLike,
+    };
+
+    const NOW: u64 = 1_700_000_000;
+    const APP: &str = "https://hub.example.com";
+
+    fn keys() -> &'static DevClerkKeys {
+        test_clerk_keys()
+    }
+
+    fn verifier() -> ClerkVerifier {
+        ClerkVerifier::new(
+            &keys().public_pem(),
+            vec![format!("{APP}/"), "http://localhost:3000".into()],
+        )
+        .unwrap()
+    }
+
+    /// An active admin session of `user_2abc`, minted for `APP` at `NOW`, 60 s TTL.
+    fn claims() -> ClerkClaims {
+        ClerkClaims {
+            sub: "user_2abc".into(),
+            role: Some("admin".into()),
+            azp: Some(APP.into()),
+            sts: Some("active".into()),
+            issued_at: NOW,
+            expires_at: NOW + 60,
+            not_before: Some(NOW - 10),
+            session_id: Some("sess_1".into()),
+        }
+    }
+
+    fn verify(claims: ClerkClaims, now: u64) -> Result<Identity, AuthError> {
+        verifier().verify_at(&keys().sign(claims), now)
+    }
+
+    /// Signs arbitrary JSON claims with the test key (for shapes `ClerkClaims` cannot express).
+    fn sign_raw(claims: serde_json::Value) -> String {
+        let key_pair = RS256KeyPair::from_pem(&keys().private_pem()).unwrap();
+        let serde_json::Value::Object(map) = claims else {
+            panic!("claims must be an object")
+        };
+        let mut jwt = Claims::with_custom_claims(map, Duration::from_secs(0));
+        jwt.issued_at = None;
+        jwt.expires_at = None;
+        jwt.invalid_before = None;
+        key_pair.sign(jwt).unwrap()
+    }
+
+    #[test]
+    fn valid_token_yields_the_identity() {
+        assert_eq!(
+            verify(claims(), NOW),
+            Ok(Identity {
+                user_id: "user_2abc".into(),
+                session_id: Some("sess_1".into()),
+                role: Some("admin".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn role_and_session_are_optional() {
+        let identity = verify(
+            ClerkClaims {
+                role: None,
+                session_id: None,
+                sts: None,
+                not_before: None,
+                ..claims()
+            },
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(identity.role, None);
+        assert_eq!(identity.session_id, None);
+    }
+
+    #[test]
+    fn role_must_be_a_string_inside_metadata() {
+        for metadata in [
+            serde_json::json!({"role": 1}),
+            serde_json::json!("admin"),
+            serde_json::json!({}),
+        ] {
+            let token = sign_raw(serde_json::json!({
+                "sub": "user_2abc", "exp": NOW + 60, "metadata": metadata,
+            }));
+            assert_eq!(verifier().verify_at(&token, NOW).unwrap().role, None);
+        }
+        let token = sign_raw(serde_json::json!({"sub": "u", "exp": NOW + 60, "role": "admin"}));
+        assert_eq!(verifier().verify_at(&token, NOW).unwrap().role, None);
+    }
+
+    #[test]
+    fn verify_uses_the_system_clock() {
+        let token = keys().sign(ClerkClaims::for_user(
+            "user_now",
+            std::time::Duration::from_secs(60),
+        ));
+        assert_eq!(verifier().verify(&token).unwrap().user_id, "user_now");
+        assert_eq!(
+            verifier().verify(&keys().sign(claims())),
+            Err(AuthError::Expired)
+        );
+    }
+
+    #[test]
+    fn empty_token_is_missing() {
+        assert_eq!(verifier().verify_at("", NOW), Err(AuthError::Missing));
+        assert_eq!(verifier().verify_at("  ", NOW), Err(AuthError::Missing));
+    }
+
+    #[test]
+    fn garbage_is_malformed() {
+        let token = keys().sign(claims());
+        let [header, payload, signature]: [&str; 3] =
+            token.split('.').collect::<Vec<_>>().try_into().unwrap();
+        let cases = [
+            "not-a-jwt".to_owned(),
+            format!("{header}.{payload}"),
+            format!("{header}.{payload}.{signature}.x"),
+            format!("%%%.{payload}.{signature}"),
+            format!("{}.{payload}.{signature}", URL_SAFE_NO_PAD.encode("[]")),
+            format!("{header}.{payload}.{signature}="),
+            "a".repeat(MAX_TOKEN_LEN + 1),
+        ];
+        for token in cases {
+            assert_eq!(verifier().verify_at(&token, NOW), Err(AuthError::Malformed));
+        }
+    }
+
+    #[test]
+    fn token_without_exp_is_malformed() {
+        let token = sign_raw(serde_json::json!({"sub": "user_2abc"}));
+        assert_eq!(verifier().verify_at(&token, NOW), Err(AuthError::Malformed));
+    }
+
+    #[test]
+    fn hs256_signed_with_the_public_key_is_rejected_before_verification() {
+        let hmac = HS256Key::from_bytes(keys().public_pem().as_bytes());
+        let mut jwt = Claims::create(Duration::from_secs(60)).with_subject("user_2abc");
+        jwt.issued_at = Some(UnixTimeStamp::from_secs(NOW));
+        jwt.expires_at = Some(UnixTimeStamp::from_secs(NOW + 60));
+        jwt.invalid_before = None;
+        let token = hmac.authenticate(jwt).unwrap();
+        assert_eq!(
+            verifier().verify_at(&token, NOW),
+            Err(AuthError::UnsupportedAlgorithm("HS256".into()))
+        );
+    }
+
+    #[test]
+    fn rs512_and_none_are_unsupported() {
+        let rs512 = RS512KeyPair::from_pem(&keys().private_pem()).unwrap();
+        let mut jwt = Claims::create(Duration::from_secs(60)).with_subject("user_2abc");
+        jwt.issued_at = Some(UnixTimeStamp::from_secs(NOW));
+        jwt.expires_at = Some(UnixTimeStamp::from_secs(NOW + 60));
+        jwt.invalid_before = None;
+        let token = rs512.sign(jwt).unwrap();
+        assert_eq!(
+            verifier().verify_at(&token, NOW),
+            Err(AuthError::UnsupportedAlgorithm("RS512".into()))
+        );
+
+        let payload = keys().sign(claims()).split('.').nth(1).unwrap().to_owned();
+        let none = format!(
+            "{}.{payload}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#)
+        );
+        assert_eq!(
+            verifier().verify_at(&none, NOW),
+            Err(AuthError::UnsupportedAlgorithm("none".into()))
+        );
+    }
+
+    #[test]
+    fn unsupported_algorithm_name_is_truncated() {
+        let alg = "X".repeat(500);
+        let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}"}}"#));
+        let token = format!("{header}.e30.AAAA");
+        assert_eq!(
+            verifier().verify_at(&token, NOW),
+            Err(AuthError::UnsupportedAlgorithm("X".repeat(MAX_ALG_LEN)))
+        );
+    }
+
+    #[test]
+    fn tampered_claims_fail_the_signature_check() {
+        let genuine = keys().sign(claims());
+        let forged = keys().sign(ClerkClaims {
+            sub: "user_admin".into(),
+            ..claims()
+        });
+        let [header, _, signature]: [&str; 3] =
+            genuine.split('.').collect::<Vec<_>>().try_into().unwrap();
+        let forged_payload = forged.split('.').nth(1).unwrap();
+        let token = format!("{header}.{forged_payload}.{signature}");
+        assert_eq!(
+            verifier().verify_at(&token, NOW),
+            Err(AuthError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn expiry_boundary_is_exp_plus_skew() {
+        let exp = NOW + 60;
+        assert!(verify(claims(), exp - 1).is_ok());
+        assert!(verify(claims(), exp).is_ok());
+        assert!(verify(claims(), exp + CLOCK_SKEW_SECS - 1).is_ok());
+        assert_eq!(
+            verify(claims(), exp + CLOCK_SKEW_SECS),
+            Err(AuthError::Expired)
+        );
+        assert_eq!(verify(claims(), exp + 3600), Err(AuthError::Expired));
+    }
+
+    #[test]
+    fn not_before_boundary_is_nbf_minus_skew() {
+        let nbf = NOW + 30;
+        let future = ClerkClaims {
+            not_before: Some(nbf),
+            ..claims()
+        };
+        assert!(verify(future.clone(), nbf - CLOCK_SKEW_SECS).is_ok());
+        assert_eq!(
+            verify(future, nbf - CLOCK_SKEW_SECS - 1),
+            Err(AuthError::NotYetValid)
+        );
+    }
+
+    #[test]
+    fn issued_at_boundary_is_iat_minus_skew() {
+        let issued_in_future = ClerkClaims {
+            issued_at: NOW,
+            not_before: None,
+            ..claims()
+        };
+        assert!(verify(issued_in_future.clone(), NOW - CLOCK_SKEW_SECS).is_ok());
+        assert_eq!(
+            verify(issued_in_future, NOW - CLOCK_SKEW_SECS - 1),
+            Err(AuthError::IssuedInFuture)
+        );
+    }
+
+    #[test]
+    fn authorized_party_must_be_listed() {
+        let from = |azp: &str| ClerkClaims {
+            azp: Some(azp.into()),
+            ..claims()
+        };
+        assert!(verify(from(APP), NOW).is_ok());
+        assert!(verify(from(&format!("{APP}/")), NOW).is_ok());
+        assert!(verify(from("http://localhost:3000"), NOW).is_ok());
+        assert_eq!(
+            verify(from("https://evil.example"), NOW),
+            Err(AuthError::UnauthorizedParty("https://evil.example".into()))
+        );
+        assert_eq!(
+            verify(from("http://hub.example.com"), NOW),
+            Err(AuthError::UnauthorizedParty(
+                "http://hub.example.com".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn missing_authorized_party_passes() {
+        let no_azp = ClerkClaims {
+            azp: None,
+            ..claims()
+        };
+        assert!(verify(no_azp, NOW).is_ok());
+    }
+
+    #[test]
+    fn any_party_passes_when_none_are_configured() {
+        let open = ClerkVerifier::new(&keys().public_pem(), vec![" ".into()]).unwrap();
+        let token = keys().sign(ClerkClaims {
+            azp: Some("https://anything.example".into()),
+            ..claims()
+        });
+        assert!(open.verify_at(&token, NOW).is_ok());
+    }
+
+    #[test]
+    fn pending_session_is_rejected() {
+        let pending = ClerkClaims {
+            sts: Some("pending".into()),
+            ..claims()
+        };
+        assert_eq!(verify(pending, NOW), Err(AuthError::PendingSession));
+    }
+
+    #[test]
+    fn token_without_subject_is_rejected() {
+        let anonymous = ClerkClaims {
+            sub: String::new(),
+            ..claims()
+        };
+        assert_eq!(verify(anonymous, NOW), Err(AuthError::MissingSubject));
+    }
+
+    #[test]
+    fn error_messages_never_contain_the_token() {
+        let cases = [
+            (keys().sign(claims()), NOW + 3600),
+            (
+                keys().sign(ClerkClaims {
+                    azp: Some("https://evil.example".into()),
+                    ..claims()
+                }),
+                NOW,
+            ),
+            (
+                keys().sign(ClerkClaims {
+                    sub: String::new(),
+                    ..claims()
+                }),
+                NOW,
+            ),
+            (format!("{}x", keys().sign(claims())), NOW),
+        ];
+        for (token, now) in cases {
+            let err = verifier().verify_at(&token, now).unwrap_err();
+            let payload = token.split('.').nth(1).unwrap();
+            assert!(!err.to_string().contains(payload), "{err}");
+            assert!(!format!("{err:?}").contains(payload), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn pem_with_escaped_newlines_quotes_and_whitespace_is_accepted() {
+        let pem = keys().public_pem();
+        let escaped = pem.trim_end().replace('\n', "\\n");
+        let token = keys().sign(claims());
+        for variant in [
+            pem.clone(),
+            escaped.clone(),
+            format!("\"{escaped}\""),
+            format!("  '{escaped}'\n"),
+            format!("\n{pem}\n\n"),
+            pem.replace('\n', "\\r\\n"),
+        ] {
+            let verifier = ClerkVerifier::new(&variant, vec![]).unwrap();
+            assert!(verifier.verify_at(&token, NOW).is_ok(), "{variant}");
+        }
+    }
+
+    #[test]
+    fn unusable_keys_are_configuration_errors() {
+        assert_eq!(
+            ClerkVerifier::new("  \"\" ", vec![]).unwrap_err(),
+            AuthConfigError::EmptyKey
+        );
+        assert_eq!(
+            ClerkVerifier::new(
+                "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----",
+                vec![]
+            )
+            .unwrap_err(),
+            AuthConfigError::InvalidKey
+        );
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn bearer_header_is_preferred_over_cookies() {
+        let h = headers(&[
+            ("authorization", "Bearer header-token"),
+            ("cookie", "__session=cookie-token"),
+        ]);
+        assert_eq!(session_token(&h).as_deref(), Some("header-token"));
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        let h = headers(&[("authorization", "bearer  tok ")]);
+        assert_eq!(session_token(&h).as_deref(), Some("tok"));
+    }
+
+    #[test]
+    fn other_authorization_schemes_fall_back_to_the_cookie() {
+        for auth in ["Basic dXNlcjpwYXNz", "Bearer ", "Bearer", "tok"] {
+            let mut h = headers(&[("cookie", "__session=cookie-token")]);
+            h.insert("authorization", HeaderValue::from_static(auth));
+            assert_eq!(session_token(&h).as_deref(), Some("cookie-token"), "{auth}");
+        }
+    }
+
+    #[test]
+    fn session_cookie_is_found_among_others() {
+        let h = headers(&[(
+            "cookie",
+            "theme=dark; __session=abc.def.ghi; __client_uat=1",
+        )]);
+        assert_eq!(session_token(&h).as_deref(), Some("abc.def.ghi"));
+    }
+
+    #[test]
+    fn suffixed_session_cookie_is_used_without_a_plain_one() {
+        let h = headers(&[("cookie", "__client_uat_Xy12=1; __session_Xy12=suffixed")]);
+        assert_eq!(session_token(&h).as_deref(), Some("suffixed"));
+    }
+
+    #[test]
+    fn plain_session_cookie_wins_over_a_suffixed_one() {
+        let h = headers(&[("cookie", "__session_Xy12=suffixed; __session=plain")]);
+        assert_eq!(session_token(&h).as_deref(), Some("plain"));
+    }
+
+    #[test]
+    fn cookies_across_several_headers_are_searched() {
+        let h = headers(&[("cookie", "a=1"), ("cookie", "__session=\"quoted\"")]);
+        assert_eq!(session_token(&h).as_deref(), Some("quoted"));
+    }
+
+    #[test]
+    fn empty_or_lookalike_cookies_are_ignored() {
+        let h = headers(&[(
+            "cookie",
+            "__session=; __session_=x; __sessionX=y; x__session=z",
+        )]);
+        assert_eq!(session_token(&h), None);
+        assert_eq!(session_token(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn token_from_a_cookie_verifies() {
+        let token = keys().sign(claims());
+        let mut h = HeaderMap::new();
+        h.insert(
+            "cookie",
+            HeaderValue::from_str(&format!("__session_Ab3d={token}")).unwrap(),
+        );
+        let found = session_token(&h).unwrap();
+        assert_eq!(
+            verifier().verify_at(&found, NOW).unwrap().user_id,
+            "user_2abc"
+        );
+    }
+}
