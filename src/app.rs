@@ -37,9 +37,16 @@ impl App {
             .map_err(|e| ConfigError {
                 problems: vec![format!("HTTP client could not be built: {e}")],
             })?;
-        let clerk = ClerkVerifier::new(&config.clerk_jwt_key, config.clerk_authorized_parties.clone())
-            .map_err(|e| problems.push(format!("CLERK_JWT_KEY is not a usable RSA public key ({e})")))
-            .ok();
+        let clerk = ClerkVerifier::new(
+            &config.clerk_jwt_key,
+            config.clerk_authorized_parties.clone(),
+        )
+        .map_err(|e| {
+            problems.push(format!(
+                "CLERK_JWT_KEY is not a usable RSA public key ({e})"
+            ))
+        })
+        .ok();
         let db = db::connect_lazy(config.database_url.expose(), config.pgbouncer)
             .map_err(|e| problems.push(format!("DATABASE_URL is not a valid Postgres URL ({e})")))
             .ok();

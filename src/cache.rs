@@ -92,7 +92,10 @@ pub fn invalidate_reference_data() -> Vec<CacheKey> {
 
 /// `invalidateProjectCache(projectId)`: the project and the project list.
 pub fn invalidate_project_cache(project_id: &str) -> Vec<CacheKey> {
-    vec![CacheKey::Project(project_id.to_string()), CacheKey::ProjectList]
+    vec![
+        CacheKey::Project(project_id.to_string()),
+        CacheKey::ProjectList,
+    ]
 }
 
 /// `invalidatePeopleCache(clerkUserId?)`: the people list, plus that user's
@@ -121,7 +124,9 @@ pub fn invalidate_meeting_templates() -> Vec<CacheKey> {
 }
 
 /// The person-me entries of several Clerk users (claim/unclaim, person edits).
-pub fn invalidate_person_me_by_ids<'a>(clerk_user_ids: impl IntoIterator<Item = &'a str>) -> Vec<CacheKey> {
+pub fn invalidate_person_me_by_ids<'a>(
+    clerk_user_ids: impl IntoIterator<Item = &'a str>,
+) -> Vec<CacheKey> {
     clerk_user_ids
         .into_iter()
         .filter(|u| !u.is_empty())
@@ -246,7 +251,9 @@ impl Cache {
                     }
                 }
             }
-            Err(e) => tracing::warn!(key = %self.key(key), error = %e, "cache read failed; using Postgres"),
+            Err(e) => {
+                tracing::warn!(key = %self.key(key), error = %e, "cache read failed; using Postgres")
+            }
         }
         let value = fetch().await?;
         if let Ok(json) = serde_json::to_value(&value) {
@@ -278,7 +285,10 @@ mod tests {
     #[test]
     fn dynamic_keys_match_the_original() {
         let p = "enghub";
-        assert_eq!(CacheKey::Project("proj-1".into()).render(p), "enghub:project:proj-1");
+        assert_eq!(
+            CacheKey::Project("proj-1".into()).render(p),
+            "enghub:project:proj-1"
+        );
         assert_eq!(
             CacheKey::PersonMe("clerk-abc".into()).render(p),
             "enghub:person-me:clerk-abc"
@@ -335,10 +345,16 @@ mod tests {
             invalidate_github_stats("proj-1"),
             vec![CacheKey::GithubStats("proj-1".into())]
         );
-        assert_eq!(invalidate_meeting_templates(), vec![CacheKey::MeetingTemplates]);
+        assert_eq!(
+            invalidate_meeting_templates(),
+            vec![CacheKey::MeetingTemplates]
+        );
         assert_eq!(
             invalidate_person_me_by_ids(["a", "", "b"]),
-            vec![CacheKey::PersonMe("a".into()), CacheKey::PersonMe("b".into())]
+            vec![
+                CacheKey::PersonMe("a".into()),
+                CacheKey::PersonMe("b".into())
+            ]
         );
     }
 

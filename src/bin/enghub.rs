@@ -78,7 +78,7 @@ async fn main() -> DevResult<()> {
             let url = database_url()?;
             let db = enghub::db::connect_lazy(&url, url.contains("pgbouncer=true"))?;
             match enghub::db::seed(&db).await? {
-                enghub::db::SeedOutcome::Seeded => println!("demo data loaded"),
+                enghub::db::SeedOutcome::Seeded { .. } => println!("demo data loaded"),
                 enghub::db::SeedOutcome::AlreadySeeded => {
                     println!("database already has people; nothing loaded")
                 }

@@ -59,12 +59,14 @@ pub async fn insert(
     name: &str,
     color: Option<&str>,
 ) -> Result<Department, sqlx::Error> {
-    sqlx::query_as("INSERT INTO roles (id, name, color) VALUES ($1, $2, $3) RETURNING id, name, color")
-        .bind(id)
-        .bind(name)
-        .bind(color)
-        .fetch_one(conn)
-        .await
+    sqlx::query_as(
+        "INSERT INTO roles (id, name, color) VALUES ($1, $2, $3) RETURNING id, name, color",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(color)
+    .fetch_one(conn)
+    .await
 }
 
 /// Sets the name, and the colour only when one is given. `None` if no such row.
@@ -102,7 +104,11 @@ pub async fn exists(conn: &mut PgConnection, id: &str) -> Result<bool, sqlx::Err
 
 /// Moves people and titles of `merge_ids` to `keep_id`, then deletes
 /// `merge_ids`. Run inside a transaction.
-pub async fn merge(conn: &mut PgConnection, keep_id: &str, merge_ids: &[String]) -> Result<(), sqlx::Error> {
+pub async fn merge(
+    conn: &mut PgConnection,
+    keep_id: &str,
+    merge_ids: &[String],
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE people SET role_id = $1, updated_at = $3 WHERE role_id = ANY($2)")
         .bind(keep_id)
         .bind(merge_ids)

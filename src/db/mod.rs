@@ -10,8 +10,10 @@
 //! original, so the port can run against an existing eng-hub database. This module knows
 //! nothing of caching or tRPC; SQL is written as runtime queries (no database at build time).
 
+pub mod departments;
 pub mod seed;
 pub mod time;
+pub mod titles;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -105,8 +107,11 @@ fn strip_pgbouncer_param(database_url: &str) -> Result<(Cow<'_, str>, bool), sql
 /// at once (sqlx serialises them with an advisory lock) and on a database that
 /// `prisma db push` created (every statement is `IF NOT EXISTS`).
 pub async fn migrate(db: &Db) -> Result<(), sqlx::migrate::MigrateError> {
-    sqlx::migrate!().run(db).await
+    MIGRATOR.run(db).await
 }
+
+/// The embedded migrations (tests hash them to name their template database).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
 /// A new primary key: a v1 cuid like Prisma's `@default(cuid())`
 /// (`c` + 24 lowercase base-36 characters).

@@ -90,10 +90,12 @@ pub async fn update(
 }
 
 pub async fn delete(conn: &mut PgConnection, id: &str) -> Result<Option<Title>, sqlx::Error> {
-    sqlx::query_as(&format!("DELETE FROM titles WHERE id = $1 RETURNING {COLUMNS}"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as(&format!(
+        "DELETE FROM titles WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn exists(conn: &mut PgConnection, id: &str) -> Result<bool, sqlx::Error> {
@@ -111,12 +113,12 @@ pub async fn set_positions(
     ids: &[String],
     positions: &[i32],
 ) -> Result<Vec<Title>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    sqlx::query_as(
         "UPDATE titles AS t SET sort_order = u.pos
          FROM unnest($1::text[], $2::int4[]) AS u(id, pos)
          WHERE t.id = u.id
-         RETURNING t.id, t.name, t.sort_order, t.department_id"
-    ))
+         RETURNING t.id, t.name, t.sort_order, t.department_id",
+    )
     .bind(ids)
     .bind(positions)
     .fetch_all(conn)
@@ -125,7 +127,11 @@ pub async fn set_positions(
 
 /// Moves people of `merge_ids` to `keep_id`, then deletes `merge_ids`. Run
 /// inside a transaction.
-pub async fn merge(conn: &mut PgConnection, keep_id: &str, merge_ids: &[String]) -> Result<(), sqlx::Error> {
+pub async fn merge(
+    conn: &mut PgConnection,
+    keep_id: &str,
+    merge_ids: &[String],
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE people SET title_id = $1, updated_at = $3 WHERE title_id = ANY($2)")
         .bind(keep_id)
         .bind(merge_ids)

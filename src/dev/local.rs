@@ -34,9 +34,9 @@ pub fn dev_clerk_keys() -> DevResult<DevClerkKeys> {
     if let Ok(pem) = std::fs::read_to_string(&path) {
         return Ok(DevClerkKeys::from_private_pem(&pem)?);
     }
-    let keys = DevClerkKeys::generate()?;
+    let keys = DevClerkKeys::generate();
     std::fs::create_dir_all(dev_dir())?;
-    std::fs::write(&path, keys.private_pem()?)?;
+    std::fs::write(&path, keys.private_pem())?;
     Ok(keys)
 }
 
@@ -66,7 +66,8 @@ pub async fn ensure_database(server_url: &str, name: &str) -> DevResult<String> 
 /// Runs `enghub dev` until Ctrl-C.
 pub async fn run(port: u16) -> DevResult<()> {
     let mut vars: HashMap<String, String> = std::env::vars().collect();
-    let set = |vars: &HashMap<String, String>, k: &str| vars.get(k).is_some_and(|v| !v.trim().is_empty());
+    let set =
+        |vars: &HashMap<String, String>, k: &str| vars.get(k).is_some_and(|v| !v.trim().is_empty());
 
     if !set(&vars, "DATABASE_URL") {
         let url = ensure_database(DEV_POSTGRES, DEV_DATABASE).await?;
@@ -76,8 +77,10 @@ pub async fn run(port: u16) -> DevResult<()> {
     let pool = db::connect_lazy(&vars["DATABASE_URL"], false)?;
     db::migrate(&pool).await?;
     match db::seed(&pool).await? {
-        db::SeedOutcome::Seeded => println!("postgres: migrated and seeded with demo data"),
-        db::SeedOutcome::AlreadySeeded => println!("postgres: migrated (demo data already present)"),
+        db::SeedOutcome::Seeded { .. } => println!("postgres: migrated and seeded with demo data"),
+        db::SeedOutcome::AlreadySeeded => {
+            println!("postgres: migrated (demo data already present)")
+        }
     }
     pool.close().await;
 
@@ -98,7 +101,10 @@ pub async fn run(port: u16) -> DevResult<()> {
             },
         )
         .await?;
-        println!("redis: Upstash REST bridge on {} -> {redis_url}", bridge.url());
+        println!(
+            "redis: Upstash REST bridge on {} -> {redis_url}",
+            bridge.url()
+        );
         vars.insert("UPSTASH_REDIS_REST_URL".into(), bridge.url());
         vars.insert("UPSTASH_REDIS_REST_TOKEN".into(), DEV_BRIDGE_TOKEN.into());
         Some(bridge)
@@ -106,24 +112,37 @@ pub async fn run(port: u16) -> DevResult<()> {
 
     if !set(&vars, "CLERK_JWT_KEY") {
         let keys = dev_clerk_keys()?;
-        vars.insert("CLERK_JWT_KEY".into(), keys.public_pem()?);
-        let token = dev_token(db::DEV_CLERK_USER_ID, None, Duration::from_secs(7 * 24 * 3600))?;
+        vars.insert("CLERK_JWT_KEY".into(), keys.public_pem());
+        let token = dev_token(
+            db::DEV_CLERK_USER_ID,
+            None,
+            Duration::from_secs(7 * 24 * 3600),
+        )?;
         println!("auth: dev Clerk key pair in {}", dev_dir().display());
-        println!("auth: bearer token for seeded user {} (7 days):", db::DEV_CLERK_USER_ID);
+        println!(
+            "auth: bearer token for seeded user {} (7 days):",
+            db::DEV_CLERK_USER_ID
+        );
         println!("{token}");
         println!("auth: more with `cargo run -- token --sub <clerkUserId> [--role admin]`");
     }
     if !set(&vars, "QSTASH_CURRENT_SIGNING_KEY") && !set(&vars, "QSTASH_NEXT_SIGNING_KEY") {
-        vars.insert("QSTASH_CURRENT_SIGNING_KEY".into(), QSTASH_DEV_CURRENT_KEY.into());
+        vars.insert(
+            "QSTASH_CURRENT_SIGNING_KEY".into(),
+            QSTASH_DEV_CURRENT_KEY.into(),
+        );
         vars.insert("QSTASH_NEXT_SIGNING_KEY".into(), QSTASH_DEV_NEXT_KEY.into());
-        println!("qstash: dev signing keys current={QSTASH_DEV_CURRENT_KEY} next={QSTASH_DEV_NEXT_KEY}");
+        println!(
+            "qstash: dev signing keys current={QSTASH_DEV_CURRENT_KEY} next={QSTASH_DEV_NEXT_KEY}"
+        );
     }
 
     let instance = Instance::from_config(Config::from_vars(&vars));
     if let Instance::Misconfigured(e) = &instance {
         return Err(e.clone().into());
     }
-    let (addr, server) = super::server::spawn(SocketAddr::from(([127, 0, 0, 1], port)), instance).await?;
+    let (addr, server) =
+        super::server::spawn(SocketAddr::from(([127, 0, 0, 1], port)), instance).await?;
     println!("listening on http://{addr}");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

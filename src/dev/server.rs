@@ -73,7 +73,10 @@ pub async fn serve(listener: TcpListener, instance: Instance) {
 }
 
 /// Binds `addr` and serves in a background task; returns the bound address.
-pub async fn spawn(addr: SocketAddr, instance: Instance) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+pub async fn spawn(
+    addr: SocketAddr,
+    instance: Instance,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     Ok((local, tokio::spawn(serve(listener, instance))))

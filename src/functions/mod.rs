@@ -30,7 +30,11 @@ pub enum Function {
 }
 
 /// Answers one request of `function`.
-pub async fn handle(instance: &Instance, function: Function, req: Request<Bytes>) -> Response<Bytes> {
+pub async fn handle(
+    instance: &Instance,
+    function: Function,
+    req: Request<Bytes>,
+) -> Response<Bytes> {
     let app = match instance {
         Instance::Ready(app) => app,
         Instance::Misconfigured(err) => {
@@ -69,22 +73,24 @@ pub fn init_tracing() {
 pub async fn serve(function: Function) -> Result<(), vercel_runtime::Error> {
     init_tracing();
     let instance = Instance::from_env();
-    vercel_runtime::run(vercel_runtime::service_fn(move |req: vercel_runtime::Request| {
-        let instance = instance.clone();
-        async move {
-            let (parts, body) = req.into_parts();
-            let body = match body.collect().await {
-                Ok(b) => b.to_bytes(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not read request body");
-                    return Ok::<_, vercel_runtime::Error>(json_response(
-                        StatusCode::BAD_REQUEST,
-                        &json!({"error": "could not read request body"}),
-                    ));
-                }
-            };
-            Ok(handle(&instance, function, Request::from_parts(parts, body)).await)
-        }
-    }))
+    vercel_runtime::run(vercel_runtime::service_fn(
+        move |req: vercel_runtime::Request| {
+            let instance = instance.clone();
+            async move {
+                let (parts, body) = req.into_parts();
+                let body = match body.collect().await {
+                    Ok(b) => b.to_bytes(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not read request body");
+                        return Ok::<_, vercel_runtime::Error>(json_response(
+                            StatusCode::BAD_REQUEST,
+                            &json!({"error": "could not read request body"}),
+                        ));
+                    }
+                };
+                Ok(handle(&instance, function, Request::from_parts(parts, body)).await)
+            }
+        },
+    ))
     .await
 }

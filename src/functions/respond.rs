@@ -7,8 +7,10 @@ use serde_json::Value;
 pub fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
     let mut res = Response::new(Bytes::from(body.to_string()));
     *res.status_mut() = status;
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     res
 }
 
@@ -36,7 +38,10 @@ pub fn preflight(allowed: &[String], request: &HeaderMap) -> Response<Bytes> {
     let mut res = Response::new(Bytes::new());
     *res.status_mut() = StatusCode::NO_CONTENT;
     apply_cors(allowed, request, &mut res);
-    if res.headers().contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+    if res
+        .headers()
+        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+    {
         let h = res.headers_mut();
         h.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
@@ -46,7 +51,10 @@ pub fn preflight(allowed: &[String], request: &HeaderMap) -> Response<Bytes> {
             header::ACCESS_CONTROL_ALLOW_HEADERS,
             HeaderValue::from_static("authorization, content-type, trpc-accept, x-trpc-source"),
         );
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
     }
     res
 }

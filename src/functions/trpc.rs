@@ -186,7 +186,10 @@ pub async fn handle(app: &Arc<App>, function_kind: Kind, req: Request<Bytes>) ->
         }
     }
 
-    let results: Vec<CallResult> = results.into_iter().map(|r| r.expect("every call answered")).collect();
+    let results: Vec<CallResult> = results
+        .into_iter()
+        .map(|r| r.expect("every call answered"))
+        .collect();
     let mut res = wire::respond(&request, &results);
     apply_cors(allowed, &parts.headers, &mut res);
     let paths: Vec<&str> = request.calls.iter().map(|c| c.path.as_str()).collect();

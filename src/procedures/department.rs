@@ -42,7 +42,8 @@ impl FromInput for CreateInput {
 
 async fn create(ctx: Ctx, input: CreateInput) -> Result<Mutated<Department>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    let row = departments::insert(&mut conn, &new_id(), &input.name, input.color.as_deref()).await?;
+    let row =
+        departments::insert(&mut conn, &new_id(), &input.name, input.color.as_deref()).await?;
     Ok(Mutated::new(row, invalidate_reference_data()))
 }
 
@@ -75,7 +76,7 @@ async fn update(ctx: Ctx, input: UpdateInput) -> Result<Mutated<Department>, Api
 }
 
 pub struct IdInput {
-    id: String,
+    pub id: String,
 }
 
 impl FromInput for IdInput {

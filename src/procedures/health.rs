@@ -11,6 +11,8 @@ pub fn register(r: &mut Registry<Ctx>) {
 
 /// `{status: "ok", timestamp}`; public and not rate-limited.
 async fn ping(_ctx: Ctx, _: ()) -> Result<Value, ApiError> {
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let now = chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
     Ok(json!({"status": "ok", "timestamp": now}))
 }

@@ -50,7 +50,13 @@ impl FromInput for CreateInput {
 
 async fn create(ctx: Ctx, input: CreateInput) -> Result<Mutated<Title>, ApiError> {
     let mut tx = ctx.app.db.begin().await?;
-    let row = titles::insert_last(&mut tx, &new_id(), &input.name, input.department_id.as_deref()).await?;
+    let row = titles::insert_last(
+        &mut tx,
+        &new_id(),
+        &input.name,
+        input.department_id.as_deref(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Mutated::new(row, invalidate_reference_data()))
 }
@@ -74,9 +80,14 @@ impl FromInput for UpdateInput {
 
 async fn update(ctx: Ctx, input: UpdateInput) -> Result<Mutated<Title>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    let row = titles::update(&mut conn, &input.id, &input.name, input.department_id.as_deref())
-        .await?
-        .ok_or_else(|| not_found(&input.id))?;
+    let row = titles::update(
+        &mut conn,
+        &input.id,
+        &input.name,
+        input.department_id.as_deref(),
+    )
+    .await?
+    .ok_or_else(|| not_found(&input.id))?;
     Ok(Mutated::new(row, invalidate_reference_data()))
 }
 
@@ -124,7 +135,11 @@ async fn reorder(ctx: Ctx, input: ReorderInput) -> Result<Mutated<Vec<Title>>, A
     }
     tx.commit().await?;
     let by_id: HashMap<&str, &Title> = updated.iter().map(|t| (t.id.as_str(), t)).collect();
-    let ordered = input.ids.iter().map(|id| by_id[id.as_str()].clone()).collect();
+    let ordered = input
+        .ids
+        .iter()
+        .map(|id| by_id[id.as_str()].clone())
+        .collect();
     Ok(Mutated::new(ordered, invalidate_reference_data()))
 }
 

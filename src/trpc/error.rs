@@ -201,9 +201,9 @@ impl ApiError {
                     sqlx::error::ErrorKind::UniqueViolation => TrpcError::conflict(format!(
                         "A record with the same unique value already exists ({constraint})."
                     )),
-                    sqlx::error::ErrorKind::ForeignKeyViolation => TrpcError::bad_request(
-                        format!("A referenced record does not exist ({constraint})."),
-                    ),
+                    sqlx::error::ErrorKind::ForeignKeyViolation => TrpcError::bad_request(format!(
+                        "A referenced record does not exist ({constraint})."
+                    )),
                     sqlx::error::ErrorKind::NotNullViolation
                     | sqlx::error::ErrorKind::CheckViolation => {
                         TrpcError::bad_request(format!("Invalid value ({constraint})."))
@@ -248,8 +248,11 @@ mod tests {
 
     #[test]
     fn request_level_error_has_no_path() {
-        let v = TrpcError::new(TrpcCode::UnsupportedMediaType, "Missing content-type header")
-            .envelope(None);
+        let v = TrpcError::new(
+            TrpcCode::UnsupportedMediaType,
+            "Missing content-type header",
+        )
+        .envelope(None);
         assert!(v["error"]["data"].get("path").is_none());
         assert_eq!(v["error"]["code"], -32015);
     }

@@ -157,7 +157,8 @@ impl Input {
 
     /// Records a custom issue at `path` (zod `refine`).
     pub fn custom(&mut self, path: &[&str], message: &str) {
-        self.issues.push(json!({"code": "custom", "message": message, "path": path}));
+        self.issues
+            .push(json!({"code": "custom", "message": message, "path": path}));
     }
 
     fn too_small_string(&mut self, path: Value, min: usize) {
@@ -308,12 +309,16 @@ mod tests {
             flat,
             json!({"formErrors": [], "fieldErrors": {"name": ["String must contain at least 1 character(s)"]}})
         );
-        assert!(err.message.starts_with("[\n  {\n    \"code\": \"too_small\""));
+        assert!(err
+            .message
+            .starts_with("[\n  {\n    \"code\": \"too_small\""));
     }
 
     #[test]
     fn missing_and_null_and_wrong_types_are_reported_per_field() {
-        let err = parse::<Create>(Some(&json!({"color": null}))).err().unwrap();
+        let err = parse::<Create>(Some(&json!({"color": null})))
+            .err()
+            .unwrap();
         let flat = err.zod.unwrap().flatten();
         assert_eq!(flat["fieldErrors"]["name"], json!(["Required"]));
         assert_eq!(
@@ -339,11 +344,16 @@ mod tests {
                 Ids(i.id_list("ids"))
             }
         }
-        let err = parse::<Ids>(Some(&json!({"ids": ["a", 3, ""]}))).err().unwrap();
+        let err = parse::<Ids>(Some(&json!({"ids": ["a", 3, ""]})))
+            .err()
+            .unwrap();
         let z = err.zod.unwrap();
         assert_eq!(z.issues[0]["path"], json!(["ids", 1]));
         assert_eq!(z.issues[1]["path"], json!(["ids", 2]));
-        assert_eq!(z.flatten()["fieldErrors"]["ids"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            z.flatten()["fieldErrors"]["ids"].as_array().unwrap().len(),
+            2
+        );
         assert_eq!(parse::<Ids>(Some(&json!({"ids": []}))).unwrap().0.len(), 0);
     }
 

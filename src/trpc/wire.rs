@@ -63,7 +63,9 @@ pub fn parse_request(
     body: &[u8],
 ) -> Result<TrpcRequest, TrpcError> {
     let query = query_pairs(uri.query());
-    let batch = query.iter().any(|(k, v)| k == "batch" && v != "0" && v != "false");
+    let batch = query
+        .iter()
+        .any(|(k, v)| k == "batch" && v != "0" && v != "false");
     let list = procedure_list(uri.path(), &query);
     let paths: Vec<String> = if batch {
         list.split(',').map(str::to_string).collect()
@@ -175,8 +177,10 @@ fn base_response(status: u16, content_type: &'static str, body: Bytes) -> Respon
     *res.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    res.headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("trpc-accept, accept"));
+    res.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("trpc-accept, accept"),
+    );
     res
 }
 
@@ -186,7 +190,11 @@ pub fn respond(request: &TrpcRequest, results: &[CallResult]) -> Response<Bytes>
     let mut statuses: Vec<u16> = results.iter().map(status_of).collect();
     statuses.sort_unstable();
     statuses.dedup();
-    let status = if statuses.len() == 1 { statuses[0] } else { 207 };
+    let status = if statuses.len() == 1 {
+        statuses[0]
+    } else {
+        207
+    };
     let body = if request.batch {
         Value::Array(
             request
@@ -242,8 +250,9 @@ mod tests {
 
     #[test]
     fn batched_get_splits_paths_and_indexes_inputs() {
-        let r = get("/api/trpc/greeting,post.byId?batch=1&input=%7B%221%22%3A%7B%22id%22%3A7%7D%7D")
-            .unwrap();
+        let r =
+            get("/api/trpc/greeting,post.byId?batch=1&input=%7B%221%22%3A%7B%22id%22%3A7%7D%7D")
+                .unwrap();
         assert!(r.batch);
         assert_eq!(r.calls[0].path, "greeting");
         assert_eq!(r.calls[0].input, Ok(None));
@@ -268,14 +277,20 @@ mod tests {
     #[test]
     fn invalid_json_fails_each_call_with_bad_request() {
         let r = get("/api/trpc/greeting?input=%7Bbad").unwrap();
-        assert_eq!(r.calls[0].input.as_ref().unwrap_err().code, TrpcCode::BadRequest);
+        assert_eq!(
+            r.calls[0].input.as_ref().unwrap_err().code,
+            TrpcCode::BadRequest
+        );
     }
 
     #[test]
     fn batch_input_must_be_an_object() {
         let r = get("/api/trpc/greeting?batch=1&input=%5B%7B%7D%5D").unwrap();
         let e = r.calls[0].input.clone().unwrap_err();
-        assert_eq!(e.message, "\"input\" needs to be an object when doing a batch call");
+        assert_eq!(
+            e.message,
+            "\"input\" needs to be an object when doing a batch call"
+        );
     }
 
     #[test]
@@ -292,11 +307,17 @@ mod tests {
             "Missing content-type header"
         );
         assert_eq!(
-            post("/api/trpc/x", Some("text/plain"), "{}").unwrap_err().message,
+            post("/api/trpc/x", Some("text/plain"), "{}")
+                .unwrap_err()
+                .message,
             "Unsupported content-type \"text/plain"
         );
-        let r = post("/api/trpc/x,y?batch=1", Some("application/json; charset=utf-8"), r#"{"1":{"a":1}}"#)
-            .unwrap();
+        let r = post(
+            "/api/trpc/x,y?batch=1",
+            Some("application/json; charset=utf-8"),
+            r#"{"1":{"a":1}}"#,
+        )
+        .unwrap();
         assert_eq!(r.calls[1].input, Ok(Some(json!({"a": 1}))));
         let r = post("/api/trpc/x", Some("application/json"), "").unwrap();
         assert_eq!(r.calls[0].input, Ok(None));
@@ -314,7 +335,10 @@ mod tests {
         let req = get("/api/trpc/a,b?batch=1&input=%7B%7D").unwrap();
         let ok_and_err = [Ok(Some(json!(1))), Err(TrpcError::not_found("x"))];
         assert_eq!(respond(&req, &ok_and_err).status(), 207);
-        let both_err = [Err(TrpcError::not_found("x")), Err(TrpcError::not_found("y"))];
+        let both_err = [
+            Err(TrpcError::not_found("x")),
+            Err(TrpcError::not_found("y")),
+        ];
         assert_eq!(respond(&req, &both_err).status(), 404);
         let ok = [Ok(Some(json!(1))), Ok(None)];
         let res = respond(&req, &ok);

@@ -8,7 +8,10 @@ use serde_json::Value;
 use crate::helpers::{clerk_keys, data, error_code, foreign_clerk_keys, spawn_app, TestApp};
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 async fn get_with(app: &TestApp, token: Option<&str>, cookie: Option<String>) -> (u16, Value) {

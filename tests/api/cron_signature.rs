@@ -2,7 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use enghub::dev::tokens::{sign_qstash, QStashOverrides};
+use enghub::dev::tokens::{sign_qstash, ClaimOverride, QStashOverrides};
 use serde_json::Value;
 
 use crate::helpers::{spawn_app, TestApp, PUBLIC_URL, QSTASH_CURRENT, QSTASH_NEXT};
@@ -10,7 +10,10 @@ use crate::helpers::{spawn_app, TestApp, PUBLIC_URL, QSTASH_CURRENT, QSTASH_NEXT
 const PATH: &str = "/api/cron/github-sync";
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn url() -> String {
@@ -37,7 +40,12 @@ fn sign(key: &str, body: &str, overrides: QStashOverrides) -> String {
 async fn a_valid_signature_passes_verification() {
     let app = spawn_app().await;
     let body = r#"{"projectId":"p1"}"#;
-    let (status, res) = deliver(&app, Some(sign(QSTASH_CURRENT, body, Default::default())), body).await;
+    let (status, res) = deliver(
+        &app,
+        Some(sign(QSTASH_CURRENT, body, Default::default())),
+        body,
+    )
+    .await;
     assert_eq!(status, 501, "{res}");
     assert_eq!(res["error"], "not implemented yet");
 }
@@ -64,10 +72,21 @@ async fn every_bad_signature_is_401_with_a_distinct_reason() {
     let cases: Vec<(&str, Option<String>, &str)> = vec![
         ("missing header", None, body),
         ("malformed", Some("not-a-token".into()), body),
-        ("wrong key", Some(sign("sig_someone_else", body, Default::default())), body),
+        (
+            "wrong key",
+            Some(sign("sig_someone_else", body, Default::default())),
+            body,
+        ),
         (
             "wrong issuer",
-            Some(sign(QSTASH_CURRENT, body, QStashOverrides { iss: Some("Evil".into()), ..Default::default() })),
+            Some(sign(
+                QSTASH_CURRENT,
+                body,
+                QStashOverrides {
+                    iss: ClaimOverride::Set("Evil".into()),
+                    ..Default::default()
+                },
+            )),
             body,
         ),
         (
@@ -75,7 +94,10 @@ async fn every_bad_signature_is_401_with_a_distinct_reason() {
             Some(sign(
                 QSTASH_CURRENT,
                 body,
-                QStashOverrides { sub: Some("https://other.example/api/cron/github-sync".into()), ..Default::default() },
+                QStashOverrides {
+                    sub: ClaimOverride::Set("https://other.example/api/cron/github-sync".into()),
+                    ..Default::default()
+                },
             )),
             body,
         ),
@@ -84,21 +106,40 @@ async fn every_bad_signature_is_401_with_a_distinct_reason() {
             Some(sign(
                 QSTASH_CURRENT,
                 body,
-                QStashOverrides { exp: Some(t - 120), nbf: Some(t - 420), iat: Some(t - 420), ..Default::default() },
+                QStashOverrides {
+                    exp: ClaimOverride::Set(t - 120),
+                    nbf: ClaimOverride::Set(t - 420),
+                    iat: ClaimOverride::Set(t - 420),
+                    ..Default::default()
+                },
             )),
             body,
         ),
         (
             "not yet valid",
-            Some(sign(QSTASH_CURRENT, body, QStashOverrides { nbf: Some(t + 120), ..Default::default() })),
+            Some(sign(
+                QSTASH_CURRENT,
+                body,
+                QStashOverrides {
+                    nbf: ClaimOverride::Set(t + 120),
+                    ..Default::default()
+                },
+            )),
             body,
         ),
-        ("body mismatch", Some(sign(QSTASH_CURRENT, body, Default::default())), r#"{"projectId":"p2"}"#),
+        (
+            "body mismatch",
+            Some(sign(QSTASH_CURRENT, body, Default::default())),
+            r#"{"projectId":"p2"}"#,
+        ),
     ];
     let mut reasons = Vec::new();
     for (name, sig, sent) in cases {
         let reason = rejected(&app, sig, sent).await;
-        assert!(!reasons.contains(&reason), "{name}: reason {reason} not distinct");
+        assert!(
+            !reasons.contains(&reason),
+            "{name}: reason {reason} not distinct"
+        );
         reasons.push(reason);
     }
 }

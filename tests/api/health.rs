@@ -7,18 +7,28 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn health_is_ok_when_postgres_and_redis_answer() {
     let app = spawn_app().await;
-    let (status, body) = app.send(app.http.get(format!("{}/api/health", app.base_url))).await;
+    let (status, body) = app
+        .send(app.http.get(format!("{}/api/health", app.base_url)))
+        .await;
     assert_eq!(status, 200);
-    assert_eq!(body, json!({"status": "ok", "postgres": "ok", "redis": "ok"}));
+    assert_eq!(
+        body,
+        json!({"status": "ok", "postgres": "ok", "redis": "ok"})
+    );
 }
 
 #[tokio::test]
 async fn health_is_503_naming_redis_when_the_bridge_is_gone() {
-    let app = spawn_app().await;
-    app.bridge.shutdown();
-    let (status, body) = app.send(app.http.get(format!("{}/api/health", app.base_url))).await;
+    let mut app = spawn_app().await;
+    app.stop_bridge().await;
+    let (status, body) = app
+        .send(app.http.get(format!("{}/api/health", app.base_url)))
+        .await;
     assert_eq!(status, 503);
-    assert_eq!(body, json!({"status": "error", "postgres": "ok", "redis": "error"}));
+    assert_eq!(
+        body,
+        json!({"status": "error", "postgres": "ok", "redis": "error"})
+    );
 }
 
 #[tokio::test]
@@ -39,7 +49,9 @@ async fn health_is_503_naming_postgres_when_the_database_is_gone() {
         .execute(&mut admin)
         .await
         .unwrap();
-    let (status, body) = app.send(app.http.get(format!("{}/api/health", app.base_url))).await;
+    let (status, body) = app
+        .send(app.http.get(format!("{}/api/health", app.base_url)))
+        .await;
     assert_eq!(status, 503);
     assert_eq!(body["postgres"], "error");
     assert_eq!(body["redis"], "ok");

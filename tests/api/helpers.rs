@@ -3,7 +3,6 @@
 //! own Upstash REST bridge in front of the real Redis.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use enghub::app::Instance;
@@ -11,7 +10,7 @@ use enghub::config::Config;
 use enghub::dev::bridge::{Bridge, BridgeConfig};
 use enghub::dev::tokens::{ClerkClaims, DevClerkKeys};
 use enghub::upstash::{Command, Reply, UpstashClient};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::{Connection, PgConnection, PgPool};
 
 pub const QSTASH_CURRENT: &str = "sig_test_current_0123456789";
@@ -26,7 +25,10 @@ pub fn admin_url() -> String {
 
 pub fn server_url() -> String {
     let admin = admin_url();
-    admin.rsplit_once('/').map(|(s, _)| s.to_string()).unwrap_or(admin)
+    admin
+        .rsplit_once('/')
+        .map(|(s, _)| s.to_string())
+        .unwrap_or(admin)
 }
 
 pub fn redis_url() -> String {
@@ -67,7 +69,9 @@ fn template_name() -> String {
 /// database cloned from it.
 pub async fn create_test_database() -> String {
     let template = template_name();
-    let mut admin = PgConnection::connect(&admin_url()).await.expect("postgres reachable");
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .expect("postgres reachable");
     // Serialise template creation across test processes.
     sqlx::query("SELECT pg_advisory_lock(7270001)")
         .execute(&mut admin)
@@ -80,10 +84,12 @@ pub async fn create_test_database() -> String {
         .unwrap();
     if exists.is_none() {
         let building = format!("{template}_building");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+        ))
+        .execute(&mut admin)
+        .await
+        .unwrap();
         sqlx::query(&format!("CREATE DATABASE \"{building}\""))
             .execute(&mut admin)
             .await
@@ -95,10 +101,12 @@ pub async fn create_test_database() -> String {
             enghub::db::migrate(&pool).await.expect("migrations apply");
             pool.close().await;
         }
-        sqlx::query(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\""))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        sqlx::query(&format!(
+            "ALTER DATABASE \"{building}\" RENAME TO \"{template}\""
+        ))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     }
     sqlx::query("SELECT pg_advisory_unlock(7270001)")
         .execute(&mut admin)
@@ -107,9 +115,11 @@ pub async fn create_test_database() -> String {
     let name = format!("enghub_t_{}", random_suffix());
     let mut attempt = 0;
     loop {
-        match sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
-            .execute(&mut admin)
-            .await
+        match sqlx::query(&format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+        ))
+        .execute(&mut admin)
+        .await
         {
             Ok(_) => break,
             Err(e) if attempt < 20 => {
@@ -142,16 +152,14 @@ fn drop_database_blocking(name: String) {
 }
 
 pub struct TestApp {
-    pub addr: SocketAddr,
     pub base_url: String,
     pub db: PgPool,
     pub db_name: String,
     pub prefix: String,
-    pub bridge: Bridge,
+    pub bridge: Option<Bridge>,
     /// Talks to the same Redis, through the bridge, for assertions.
     pub redis: UpstashClient,
     pub http: reqwest::Client,
-    pub vars: HashMap<String, String>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -190,11 +198,17 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         ("UPSTASH_REDIS_REST_TOKEN", BRIDGE_TOKEN.to_string()),
         ("QSTASH_CURRENT_SIGNING_KEY", QSTASH_CURRENT.to_string()),
         ("QSTASH_NEXT_SIGNING_KEY", QSTASH_NEXT.to_string()),
-        ("CLERK_JWT_KEY", clerk_keys().public_pem().unwrap()),
-        ("CLERK_AUTHORIZED_PARTIES", "https://app.enghub.test".to_string()),
+        ("CLERK_JWT_KEY", clerk_keys().public_pem()),
+        (
+            "CLERK_AUTHORIZED_PARTIES",
+            "https://app.enghub.test".to_string(),
+        ),
         ("ENGHUB_KEY_PREFIX", prefix.clone()),
         ("ENGHUB_PUBLIC_URL", PUBLIC_URL.to_string()),
-        ("ENGHUB_ALLOWED_ORIGINS", "https://app.enghub.test".to_string()),
+        (
+            "ENGHUB_ALLOWED_ORIGINS",
+            "https://app.enghub.test".to_string(),
+        ),
         ("UPSTASH_TIMEOUT_MS", "1000".to_string()),
     ]
     .into_iter()
@@ -204,7 +218,10 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         vars.insert(k.to_string(), v);
     }
     let instance = Instance::from_config(Config::from_vars(&vars));
-    assert!(matches!(instance, Instance::Ready(_)), "test config is valid");
+    assert!(
+        matches!(instance, Instance::Ready(_)),
+        "test config is valid"
+    );
     let (addr, server) = enghub::dev::server::spawn("127.0.0.1:0".parse().unwrap(), instance)
         .await
         .unwrap();
@@ -216,15 +233,13 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         Duration::from_secs(5),
     );
     TestApp {
-        addr,
         base_url: format!("http://{addr}"),
         db,
         db_name,
         prefix,
-        bridge,
+        bridge: Some(bridge),
         redis,
         http: reqwest::Client::new(),
-        vars,
         server,
     }
 }
@@ -241,6 +256,13 @@ fn encode(s: &str) -> String {
 }
 
 impl TestApp {
+    /// Stops the Upstash bridge: the port refuses connections afterwards.
+    pub async fn stop_bridge(&mut self) {
+        if let Some(b) = self.bridge.take() {
+            b.shutdown().await;
+        }
+    }
+
     pub fn key(&self, rest: &str) -> String {
         format!("{}:{rest}", self.prefix)
     }
@@ -260,7 +282,8 @@ impl TestApp {
             paths.join(","),
             encode(&Value::Object(inputs).to_string())
         );
-        self.send(self.http.get(url).bearer_auth(token_for(USER))).await
+        self.send(self.http.get(url).bearer_auth(token_for(USER)))
+            .await
     }
 
     /// `GET` of one query, as `httpLink` sends it.
@@ -269,7 +292,8 @@ impl TestApp {
         if let Some(input) = input {
             url.push_str(&format!("?input={}", encode(&input.to_string())));
         }
-        self.send(self.http.get(url).bearer_auth(token_for(USER))).await
+        self.send(self.http.get(url).bearer_auth(token_for(USER)))
+            .await
     }
 
     /// `POST` of one mutation, as `httpLink` sends it.
@@ -293,7 +317,12 @@ impl TestApp {
 
     /// The raw value stored at `key` (full key), or `None`.
     pub async fn redis_get(&self, key: &str) -> Option<String> {
-        match self.redis.command(&Command::new("get").arg(key)).await.unwrap() {
+        match self
+            .redis
+            .command(&Command::new("get").arg(key))
+            .await
+            .unwrap()
+        {
             Reply::Nil => None,
             other => other.as_str().map(str::to_string),
         }
@@ -325,8 +354,4 @@ pub fn data(body: &Value) -> &Value {
 /// `data.code` of an error envelope.
 pub fn error_code(body: &Value) -> &str {
     body["error"]["data"]["code"].as_str().unwrap_or("<none>")
-}
-
-pub fn json_of(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or(json!(null))
 }

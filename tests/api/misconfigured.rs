@@ -30,7 +30,12 @@ async fn every_function_names_the_missing_variables() {
             .iter()
             .map(|v| v.as_str().unwrap())
             .collect();
-        for name in ["DATABASE_URL", "UPSTASH_REDIS_REST_URL", "CLERK_JWT_KEY", "QSTASH_CURRENT_SIGNING_KEY"] {
+        for name in [
+            "DATABASE_URL",
+            "UPSTASH_REDIS_REST_URL",
+            "CLERK_JWT_KEY",
+            "QSTASH_CURRENT_SIGNING_KEY",
+        ] {
             assert!(vars.contains(&name), "{function:?} names {name}: {body}");
         }
     }
@@ -39,7 +44,10 @@ async fn every_function_names_the_missing_variables() {
 #[tokio::test]
 async fn an_unusable_clerk_key_is_a_configuration_error() {
     let vars: HashMap<String, String> = [
-        ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        (
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        ),
         ("UPSTASH_REDIS_REST_URL", "http://127.0.0.1:1"),
         ("UPSTASH_REDIS_REST_TOKEN", "t"),
         ("QSTASH_CURRENT_SIGNING_KEY", "sig_a"),

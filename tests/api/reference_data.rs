@@ -25,7 +25,12 @@ async fn create_title(app: &TestApp, name: &str, department_id: Option<&str>) ->
     data(&body).clone()
 }
 
-async fn insert_person(app: &TestApp, email: &str, department_id: Option<&str>, title_id: Option<&str>) -> String {
+async fn insert_person(
+    app: &TestApp,
+    email: &str,
+    department_id: Option<&str>,
+    title_id: Option<&str>,
+) -> String {
     let id = enghub::db::new_id();
     sqlx::query(
         "INSERT INTO people (id, first_name, last_name, email, role_id, title_id, updated_at)
@@ -76,7 +81,10 @@ async fn department_get_all_is_cached_for_a_day_and_served_from_cache() {
     let (_, first) = app.query("department.getAll", None).await;
 
     let stored = app.redis_get(&key).await.expect("cached after a read");
-    assert_eq!(serde_json::from_str::<Value>(&stored).unwrap(), *data(&first));
+    assert_eq!(
+        serde_json::from_str::<Value>(&stored).unwrap(),
+        *data(&first)
+    );
     let ttl = app.redis_ttl(&key).await;
     assert!((86_000..=86_400).contains(&ttl), "ttl {ttl}");
 
@@ -118,7 +126,11 @@ async fn every_department_and_title_mutation_deletes_both_reference_keys() {
         let (status, body) = app.mutate(path, input).await;
 
         assert_eq!(status, 200, "{path}: {body}");
-        assert_eq!(app.redis_get(&app.key("departments:all")).await, None, "{path}");
+        assert_eq!(
+            app.redis_get(&app.key("departments:all")).await,
+            None,
+            "{path}"
+        );
         assert_eq!(app.redis_get(&app.key("titles:all")).await, None, "{path}");
     }
 }
@@ -134,17 +146,25 @@ async fn department_create_validates_and_rejects_duplicates_with_conflict() {
     );
     let (status, body) = app.mutate("department.create", json!({"color": 3})).await;
     assert_eq!(status, 400);
-    assert_eq!(body["error"]["data"]["zodError"]["fieldErrors"]["name"], json!(["Required"]));
+    assert_eq!(
+        body["error"]["data"]["zodError"]["fieldErrors"]["name"],
+        json!(["Required"])
+    );
     assert_eq!(
         body["error"]["data"]["zodError"]["fieldErrors"]["color"],
         json!(["Expected string, received number"])
     );
 
     create_department(&app, "Engineering", None).await;
-    let (status, body) = app.mutate("department.create", json!({"name": "Engineering"})).await;
+    let (status, body) = app
+        .mutate("department.create", json!({"name": "Engineering"}))
+        .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(error_code(&body), "CONFLICT");
-    assert!(!body.to_string().contains("duplicate key"), "no driver text: {body}");
+    assert!(
+        !body.to_string().contains("duplicate key"),
+        "no driver text: {body}"
+    );
 }
 
 #[tokio::test]
@@ -153,20 +173,35 @@ async fn department_update_keeps_color_when_absent_and_404s_unknown_ids() {
     let d = create_department(&app, "Eng", Some("#111")).await;
     let id = d["id"].as_str().unwrap();
 
-    let (status, body) = app.mutate("department.update", json!({"id": id, "name": "Engineering"})).await;
+    let (status, body) = app
+        .mutate(
+            "department.update",
+            json!({"id": id, "name": "Engineering"}),
+        )
+        .await;
     assert_eq!(status, 200);
-    assert_eq!(data(&body), &json!({"id": id, "name": "Engineering", "color": "#111"}));
+    assert_eq!(
+        data(&body),
+        &json!({"id": id, "name": "Engineering", "color": "#111"})
+    );
 
     let (_, body) = app
-        .mutate("department.update", json!({"id": id, "name": "Engineering", "color": ""}))
+        .mutate(
+            "department.update",
+            json!({"id": id, "name": "Engineering", "color": ""}),
+        )
         .await;
     assert_eq!(data(&body)["color"], "");
 
-    let (status, body) = app.mutate("department.update", json!({"id": "nope", "name": "X"})).await;
+    let (status, body) = app
+        .mutate("department.update", json!({"id": "nope", "name": "X"}))
+        .await;
     assert_eq!(status, 404);
     assert_eq!(error_code(&body), "NOT_FOUND");
 
-    let (status, _) = app.mutate("department.update", json!({"id": "", "name": "X"})).await;
+    let (status, _) = app
+        .mutate("department.update", json!({"id": "", "name": "X"}))
+        .await;
     assert_eq!(status, 400);
 }
 
@@ -188,11 +223,12 @@ async fn department_delete_returns_the_row_and_clears_references() {
         .await
         .unwrap();
     assert_eq!(role, None);
-    let (dept,): (Option<String>,) = sqlx::query_as("SELECT department_id FROM titles WHERE id = $1")
-        .bind(t["id"].as_str().unwrap())
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let (dept,): (Option<String>,) =
+        sqlx::query_as("SELECT department_id FROM titles WHERE id = $1")
+            .bind(t["id"].as_str().unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(dept, None);
 
     let (status, _) = app.mutate("department.delete", json!({"id": id})).await;
@@ -211,7 +247,10 @@ async fn department_merge_moves_people_and_titles_then_deletes_the_rest() {
     let t = create_title(&app, "T", Some(g2)).await;
 
     let (status, body) = app
-        .mutate("department.merge", json!({"keepId": keep_id, "mergeIds": [g1, g2]}))
+        .mutate(
+            "department.merge",
+            json!({"keepId": keep_id, "mergeIds": [g1, g2]}),
+        )
         .await;
 
     assert_eq!(status, 200, "{body}");
@@ -236,7 +275,10 @@ async fn merging_into_a_survivor_listed_among_the_merged_is_bad_request() {
     let keep_id = keep["id"].as_str().unwrap();
 
     let (status, body) = app
-        .mutate("department.merge", json!({"keepId": keep_id, "mergeIds": [keep_id]}))
+        .mutate(
+            "department.merge",
+            json!({"keepId": keep_id, "mergeIds": [keep_id]}),
+        )
         .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(
@@ -248,7 +290,10 @@ async fn merging_into_a_survivor_listed_among_the_merged_is_bad_request() {
         .await;
     assert_eq!(status, 400);
     let (status, _) = app
-        .mutate("department.merge", json!({"keepId": "missing", "mergeIds": []}))
+        .mutate(
+            "department.merge",
+            json!({"keepId": "missing", "mergeIds": []}),
+        )
         .await;
     assert_eq!(status, 404);
 
@@ -282,12 +327,17 @@ async fn title_get_all_orders_by_sort_order_with_department_and_head_count() {
 #[tokio::test]
 async fn title_create_rejects_empty_or_unknown_department_ids_as_bad_request() {
     let app = spawn_app().await;
-    let (status, body) = app.mutate("title.create", json!({"name": "X", "departmentId": ""})).await;
+    let (status, body) = app
+        .mutate("title.create", json!({"name": "X", "departmentId": ""}))
+        .await;
     assert_eq!(status, 400, "{body}");
     assert!(body["error"]["data"]["zodError"]["fieldErrors"]["departmentId"].is_array());
 
     let (status, body) = app
-        .mutate("title.create", json!({"name": "X", "departmentId": "missing"}))
+        .mutate(
+            "title.create",
+            json!({"name": "X", "departmentId": "missing"}),
+        )
         .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(error_code(&body), "BAD_REQUEST");
@@ -305,17 +355,35 @@ async fn title_update_clears_the_department_when_absent_or_empty() {
     let id = t["id"].as_str().unwrap();
 
     let (_, body) = app
-        .mutate("title.update", json!({"id": id, "name": "T2", "departmentId": d["id"]}))
+        .mutate(
+            "title.update",
+            json!({"id": id, "name": "T2", "departmentId": d["id"]}),
+        )
         .await;
     assert_eq!(data(&body)["departmentId"], d["id"]);
-    let (_, body) = app.mutate("title.update", json!({"id": id, "name": "T2", "departmentId": ""})).await;
-    assert_eq!(data(&body)["departmentId"], Value::Null);
-    app.mutate("title.update", json!({"id": id, "name": "T2", "departmentId": d["id"]}))
+    let (_, body) = app
+        .mutate(
+            "title.update",
+            json!({"id": id, "name": "T2", "departmentId": ""}),
+        )
         .await;
-    let (_, body) = app.mutate("title.update", json!({"id": id, "name": "T3"})).await;
-    assert_eq!(data(&body), &json!({"id": id, "name": "T3", "sortOrder": 0, "departmentId": null}));
+    assert_eq!(data(&body)["departmentId"], Value::Null);
+    app.mutate(
+        "title.update",
+        json!({"id": id, "name": "T2", "departmentId": d["id"]}),
+    )
+    .await;
+    let (_, body) = app
+        .mutate("title.update", json!({"id": id, "name": "T3"}))
+        .await;
+    assert_eq!(
+        data(&body),
+        &json!({"id": id, "name": "T3", "sortOrder": 0, "departmentId": null})
+    );
 
-    let (status, _) = app.mutate("title.update", json!({"id": "nope", "name": "T"})).await;
+    let (status, _) = app
+        .mutate("title.update", json!({"id": "nope", "name": "T"}))
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -346,7 +414,11 @@ async fn title_reorder_sets_positions_and_returns_rows_in_input_order() {
         .iter()
         .map(|t| t["id"].as_str().unwrap())
         .collect();
-    assert_eq!(order, [c, a, b], "b keeps its old sort order 1, after a by name");
+    assert_eq!(
+        order,
+        [c, a, b],
+        "b keeps its old sort order 1, after a by name"
+    );
 }
 
 #[tokio::test]
@@ -356,7 +428,10 @@ async fn title_reorder_with_an_unknown_id_applies_nothing() {
     let b = create_title(&app, "B", None).await;
 
     let (status, body) = app
-        .mutate("title.reorder", json!({"ids": [b["id"], "missing", a["id"]]}))
+        .mutate(
+            "title.reorder",
+            json!({"ids": [b["id"], "missing", a["id"]]}),
+        )
         .await;
 
     assert_eq!(status, 404, "{body}");
@@ -373,7 +448,10 @@ async fn title_delete_and_merge_move_people() {
     let p = insert_person(&app, "p@example.com", None, gone["id"].as_str()).await;
 
     let (status, body) = app
-        .mutate("title.merge", json!({"keepId": keep["id"], "mergeIds": [gone["id"]]}))
+        .mutate(
+            "title.merge",
+            json!({"keepId": keep["id"], "mergeIds": [gone["id"]]}),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, json!({"result": {}}));

@@ -7,8 +7,10 @@ use crate::helpers::{data, error_code, spawn_app, token_for, USER};
 #[tokio::test]
 async fn a_batch_of_two_queries_answers_both_in_order_with_200() {
     let app = spawn_app().await;
-    app.mutate("department.create", json!({"name": "Eng"})).await;
-    app.mutate("title.create", json!({"name": "Engineer"})).await;
+    app.mutate("department.create", json!({"name": "Eng"}))
+        .await;
+    app.mutate("title.create", json!({"name": "Engineer"}))
+        .await;
 
     let (status, body) = app
         .batch_query(&[("department.getAll", None), ("title.getAll", None)])
@@ -70,7 +72,10 @@ async fn a_mutation_over_get_and_a_query_over_post_are_405_with_allow() {
 
     let res = app
         .http
-        .post(format!("{}/api/trpc/department.getAll?batch=1", app.base_url))
+        .post(format!(
+            "{}/api/trpc/department.getAll?batch=1",
+            app.base_url
+        ))
         .header("content-type", "application/json")
         .bearer_auth(token_for(USER))
         .body("{}")
@@ -92,7 +97,10 @@ async fn invalid_input_json_is_bad_request_not_a_500() {
     let (status, body) = app
         .send(
             app.http
-                .get(format!("{}/api/trpc/department.getAll?input=%7Bbad", app.base_url))
+                .get(format!(
+                    "{}/api/trpc/department.getAll?input=%7Bbad",
+                    app.base_url
+                ))
                 .bearer_auth(token_for(USER)),
         )
         .await;
@@ -137,7 +145,10 @@ async fn an_oversize_batch_is_one_request_level_error() {
     let paths = vec!["department.getAll"; 51].join(",");
     let res = app
         .http
-        .get(format!("{}/api/trpc/{paths}?batch=1&input=%7B%7D", app.base_url))
+        .get(format!(
+            "{}/api/trpc/{paths}?batch=1&input=%7B%7D",
+            app.base_url
+        ))
         .bearer_auth(token_for(USER))
         .send()
         .await
@@ -203,7 +214,10 @@ async fn a_batch_of_mutations_returns_each_result() {
 async fn health_ping_is_public_and_head_is_204() {
     let app = spawn_app().await;
     let (status, body) = app
-        .send(app.http.get(format!("{}/api/trpc/health.ping", app.base_url)))
+        .send(
+            app.http
+                .get(format!("{}/api/trpc/health.ping", app.base_url)),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(data(&body)["status"], "ok");
