@@ -18,5 +18,6 @@ pub mod dev;
 pub mod functions;
 pub mod procedures;
 pub mod qstash;
+pub mod ratelimit;
 pub mod trpc;
 pub mod upstash;

@@ -8,6 +8,7 @@ mod db;
 mod health;
 mod helpers;
 mod misconfigured;
+mod ratelimit;
 mod reference_data;
 mod test_db;
 mod trpc_wire;
