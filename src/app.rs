@@ -11,6 +11,7 @@ use crate::config::{Config, ConfigError};
 use crate::db::{self, Db};
 use crate::procedures::{self, Ctx};
 use crate::qstash::Receiver;
+use crate::ratelimit::EphemeralBlocks;
 use crate::trpc::Registry;
 use crate::upstash::UpstashClient;
 
@@ -23,6 +24,9 @@ pub struct App {
     pub qstash: Receiver,
     pub http: reqwest::Client,
     pub procedures: Registry<Ctx>,
+    /// Identifiers rejected by a rate limit, blocked locally until their window ends
+    /// (as @upstash/ratelimit's ephemeral cache does, per instance).
+    pub rate_limit_blocks: EphemeralBlocks,
 }
 
 impl App {
@@ -73,6 +77,7 @@ impl App {
             qstash,
             http,
             procedures: procedures::registry(),
+            rate_limit_blocks: EphemeralBlocks::default(),
         })
     }
 }

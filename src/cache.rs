@@ -15,7 +15,9 @@ use std::time::Duration;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
-use crate::upstash::{Command, Reply, UpstashClient, UpstashError};
+use std::sync::LazyLock;
+
+use crate::upstash::{Arg, Command, Reply, Script, UpstashClient, UpstashError};
 
 /// Time to live of a cache entry, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +136,65 @@ pub fn invalidate_person_me_by_ids<'a>(
         .collect()
 }
 
+/// Reads a key, its generation and, on a miss, tries to take the fill lock.
+/// KEYS = key, generation, lock; ARGV = lock token, lock ms.
+/// Returns `{value or nil, generation, 1 if this caller now holds the lock}`.
+const READ_LUA: &str = r#"#!lua flags=allow-key-locking
+-- enghub cache read: value + generation, and the fill lock on a miss
+local value = redis.call("GET", KEYS[1])
+local generation = redis.call("GET", KEYS[2]) or "0"
+local leader = 0
+if (not value) or value == "null" then
+  if redis.call("SET", KEYS[3], ARGV[1], "NX", "PX", ARGV[2]) then
+    leader = 1
+  end
+end
+return { value, generation, leader }
+"#;
+
+/// Stores a value only if no invalidation happened since it was read, then
+/// releases the fill lock if this caller holds it. KEYS = key, generation,
+/// lock; ARGV = generation seen at read time, value, ttl seconds, lock token.
+/// Returns 1 when stored.
+const STORE_LUA: &str = r#"#!lua flags=allow-key-locking
+-- enghub cache write-back, conditional on the generation seen by the reader
+local stored = 0
+if (redis.call("GET", KEYS[2]) or "0") == ARGV[1] then
+  redis.call("SET", KEYS[1], ARGV[2], "EX", ARGV[3])
+  stored = 1
+end
+if redis.call("GET", KEYS[3]) == ARGV[4] then
+  redis.call("DEL", KEYS[3])
+end
+return stored
+"#;
+
+/// Deletes keys and bumps their generations, atomically. KEYS = key1, gen1,
+/// lock1, key2, gen2, lock2, ...; ARGV = generation ttl seconds.
+const INVALIDATE_LUA: &str = r#"#!lua flags=allow-key-locking
+-- enghub cache invalidation: delete, bump the generation, free the fill lock
+for i = 1, #KEYS, 3 do
+  redis.call("DEL", KEYS[i], KEYS[i + 2])
+  redis.call("INCR", KEYS[i + 1])
+  redis.call("EXPIRE", KEYS[i + 1], ARGV[1])
+end
+return #KEYS / 3
+"#;
+
+static READ_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(READ_LUA));
+static STORE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(STORE_LUA));
+static INVALIDATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(INVALIDATE_LUA));
+
+/// How long a generation outlives its last invalidation. A reader slower than
+/// this whose generation expired sees "0" and cannot write (safe direction).
+const GENERATION_TTL_SECS: u64 = 86_400;
+/// How long one filler may hold a key's fill lock.
+pub const FILL_LOCK_MS: u64 = 5_000;
+/// How long a caller that missed while another fills waits before it reads
+/// Postgres itself.
+pub const FILL_WAIT: Duration = Duration::from_millis(1_500);
+const FILL_POLL: Duration = Duration::from_millis(40);
+
 /// Decodes a cached value the way @upstash/redis does for our JSON payloads:
 /// absent, unparsable or JSON `null` is a miss.
 pub fn decode_cached(reply: &Reply) -> Option<Value> {
@@ -144,7 +205,37 @@ pub fn decode_cached(reply: &Reply) -> Option<Value> {
     }
 }
 
+/// What a reader learnt from a miss: the generation it saw, and whether it
+/// holds the fill lock (then it fills; otherwise it waits for the filler).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    pub key: CacheKey,
+    pub generation: String,
+    pub leader: bool,
+    token: String,
+}
+
+/// The result of one cache read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    Hit(Value),
+    Miss(Ticket),
+}
+
+fn lock_token() -> String {
+    use rand::Rng;
+    format!("{:016x}", rand::thread_rng().gen::<u64>())
+}
+
 /// The cache of one deployment: an Upstash client and the key prefix.
+///
+/// Correctness rules (procedures.md §9 items 9 and 10):
+/// - *No stale write-back*: every invalidation bumps a per-key generation
+///   (`{prefix}:gen:…`) in the same script that deletes the key, and a
+///   write-back stores only if the generation is still the one its reader saw.
+/// - *No stampede*: the first reader that misses takes a fill lock
+///   (`{prefix}:lock:…`, [`FILL_LOCK_MS`]); others poll for the value for at
+///   most [`FILL_WAIT`], then read Postgres themselves.
 #[derive(Clone, Debug)]
 pub struct Cache {
     redis: UpstashClient,
@@ -163,101 +254,193 @@ impl Cache {
         &self.prefix
     }
 
+    pub fn redis(&self) -> &UpstashClient {
+        &self.redis
+    }
+
+    /// The same cache talking through another client (e.g. one that observes
+    /// round trips for a request).
+    pub fn with_client(&self, redis: UpstashClient) -> Self {
+        Self {
+            redis,
+            prefix: self.prefix.clone(),
+        }
+    }
+
     pub fn key(&self, key: &CacheKey) -> String {
         key.render(&self.prefix)
     }
 
-    /// The `GET` command of a key (for callers building a larger pipeline).
-    pub fn get_command(&self, key: &CacheKey) -> Command {
-        Command::new("get").arg(self.key(key))
+    /// The generation counter of `key`, bumped by every invalidation.
+    pub fn generation_key(&self, key: &CacheKey) -> String {
+        key.render(&format!("{}:gen", self.prefix))
     }
 
-    /// The `SET … EX ttl` command storing `value` as JSON text.
-    pub fn set_command(&self, key: &CacheKey, value: &Value) -> Command {
-        Command::new("set")
-            .arg(self.key(key))
-            .arg(value.to_string())
-            .arg("ex")
-            .arg(key.ttl().0)
+    /// The fill lock of `key`.
+    pub fn lock_key(&self, key: &CacheKey) -> String {
+        key.render(&format!("{}:lock", self.prefix))
     }
 
-    /// One `DEL` of every given key (one round trip).
-    pub fn del_command(&self, keys: &[CacheKey]) -> Option<Command> {
-        if keys.is_empty() {
-            return None;
+    /// The read command of `key` (value, generation, fill lock on a miss), for
+    /// a larger pipeline. Pair it with [`Cache::lookup`].
+    pub fn read_command(&self, key: &CacheKey) -> (Command, String) {
+        let token = lock_token();
+        let cmd = Command::evalsha(
+            &READ_SCRIPT,
+            [self.key(key), self.generation_key(key), self.lock_key(key)],
+            [Arg::from(token.as_str()), Arg::from(FILL_LOCK_MS)],
+        );
+        (cmd, token)
+    }
+
+    /// Interprets the reply of [`Cache::read_command`].
+    pub fn lookup(&self, key: &CacheKey, token: String, reply: &Reply) -> Lookup {
+        let parts = match reply {
+            Reply::Array(parts) if parts.len() == 3 => parts,
+            _ => {
+                return Lookup::Miss(Ticket {
+                    key: key.clone(),
+                    generation: "0".into(),
+                    leader: false,
+                    token,
+                })
+            }
+        };
+        if let Some(v) = decode_cached(&parts[0]) {
+            return Lookup::Hit(v);
         }
-        let mut unique: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
-        unique.sort();
-        unique.dedup();
-        let mut cmd = Command::new("del");
-        for k in unique {
-            cmd = cmd.arg(k);
-        }
-        Some(cmd)
+        Lookup::Miss(Ticket {
+            key: key.clone(),
+            generation: parts[1].as_str().unwrap_or("0").to_string(),
+            leader: parts[2].as_int() == Some(1),
+            token,
+        })
     }
 
-    /// Reads several keys in one pipeline; each entry is `None` on a miss.
-    pub async fn get_many(&self, keys: &[CacheKey]) -> Result<Vec<Option<Value>>, UpstashError> {
-        if keys.is_empty() {
-            return Ok(vec![]);
-        }
-        let cmds: Vec<Command> = keys.iter().map(|k| self.get_command(k)).collect();
-        let replies = self.redis.pipeline(&cmds).await?;
-        Ok(replies
-            .into_iter()
-            .map(|r| r.ok().as_ref().and_then(decode_cached))
-            .collect())
+    /// Reads one key (one round trip).
+    pub async fn read(&self, key: &CacheKey) -> Result<Lookup, UpstashError> {
+        let (cmd, token) = self.read_command(key);
+        let reply = self.redis.command(&cmd).await?;
+        Ok(self.lookup(key, token, &reply))
     }
 
-    /// Writes several entries in one pipeline. `null` values are not written:
-    /// they would never be served (a stored `null` reads as a miss).
-    pub async fn set_many(&self, entries: &[(CacheKey, Value)]) -> Result<(), UpstashError> {
+    /// The conditional write-back of `value` for a reader holding `ticket`.
+    /// `null` is never stored (it would never be served).
+    pub fn store_command(&self, ticket: &Ticket, value: &Value) -> Command {
+        let key = &ticket.key;
+        Command::evalsha(
+            &STORE_SCRIPT,
+            [self.key(key), self.generation_key(key), self.lock_key(key)],
+            [
+                Arg::from(ticket.generation.as_str()),
+                Arg::from(if value.is_null() {
+                    String::new()
+                } else {
+                    value.to_string()
+                }),
+                Arg::from(key.ttl().0),
+                Arg::from(ticket.token.as_str()),
+            ],
+        )
+    }
+
+    /// Writes back several values in one pipeline; returns how many were
+    /// stored (a value whose key was invalidated since its read is dropped).
+    pub async fn store_many(&self, entries: &[(Ticket, Value)]) -> Result<usize, UpstashError> {
         let cmds: Vec<Command> = entries
             .iter()
             .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| self.set_command(k, v))
+            .map(|(t, v)| self.store_command(t, v))
             .collect();
         if cmds.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
+        let mut stored = 0;
         for r in self.redis.pipeline(&cmds).await? {
-            r.map_err(UpstashError::Redis)?;
+            if r.map_err(UpstashError::Redis)?.as_int() == Some(1) {
+                stored += 1;
+            }
         }
-        Ok(())
+        Ok(stored)
     }
 
-    /// Deletes the given keys with one `DEL` (one round trip).
+    /// One atomic command deleting `keys` and bumping their generations.
+    pub fn invalidate_command(&self, keys: &[CacheKey]) -> Option<Command> {
+        let mut unique: Vec<&CacheKey> = Vec::new();
+        for k in keys {
+            if !unique.contains(&k) {
+                unique.push(k);
+            }
+        }
+        if unique.is_empty() {
+            return None;
+        }
+        let redis_keys: Vec<String> = unique
+            .iter()
+            .flat_map(|k| [self.key(k), self.generation_key(k), self.lock_key(k)])
+            .collect();
+        Some(Command::evalsha(
+            &INVALIDATE_SCRIPT,
+            redis_keys,
+            [GENERATION_TTL_SECS],
+        ))
+    }
+
+    /// Deletes `keys` (one round trip).
     pub async fn invalidate(&self, keys: &[CacheKey]) -> Result<(), UpstashError> {
-        match self.del_command(keys) {
+        match self.invalidate_command(keys) {
             None => Ok(()),
             Some(cmd) => self.redis.command(&cmd).await.map(|_| ()),
         }
     }
 
-    /// Cache-aside read of one key: a hit returns the stored value without
-    /// calling `fetch`; a miss calls `fetch` once and stores a non-null result
-    /// with the key's TTL. Redis failures are logged and fall back to `fetch`.
+    /// Waits while another caller fills the key: polls until the value
+    /// appears, this caller becomes the filler (the lock was freed), or
+    /// [`FILL_WAIT`] has passed (then it should read Postgres itself).
+    pub async fn wait_for_fill(&self, ticket: Ticket) -> Result<Lookup, UpstashError> {
+        let deadline = tokio::time::Instant::now() + FILL_WAIT;
+        let mut current = ticket;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(FILL_POLL).await;
+            match self.read(&current.key).await? {
+                Lookup::Hit(v) => return Ok(Lookup::Hit(v)),
+                Lookup::Miss(t) if t.leader => return Ok(Lookup::Miss(t)),
+                Lookup::Miss(t) => current = t,
+            }
+        }
+        Ok(Lookup::Miss(current))
+    }
+
+    /// Cache-aside read of one key with every rule above: a hit returns the
+    /// stored value without calling `fetch`; a miss calls `fetch` (or waits
+    /// for the caller already filling) and writes back conditionally. Redis
+    /// failures are logged and fall back to `fetch`.
     pub async fn cached<T, E, F, Fut>(&self, key: &CacheKey, fetch: F) -> Result<T, E>
     where
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        match self.get_many(std::slice::from_ref(key)).await {
-            Ok(mut hits) => {
-                if let Some(value) = hits.pop().flatten() {
-                    if let Ok(v) = serde_json::from_value(value) {
-                        return Ok(v);
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(key = %self.key(key), error = %e, "cache read failed; using Postgres")
+        let mut lookup = self.read(key).await;
+        if let Ok(Lookup::Miss(t)) = &lookup {
+            if !t.leader {
+                lookup = self.wait_for_fill(t.clone()).await;
             }
         }
+        let ticket = match lookup {
+            Ok(Lookup::Hit(v)) => match serde_json::from_value(v) {
+                Ok(v) => return Ok(v),
+                Err(_) => None,
+            },
+            Ok(Lookup::Miss(t)) => Some(t),
+            Err(e) => {
+                tracing::warn!(key = %self.key(key), error = %e, "cache read failed; using Postgres");
+                None
+            }
+        };
         let value = fetch().await?;
-        if let Ok(json) = serde_json::to_value(&value) {
-            if let Err(e) = self.set_many(&[(key.clone(), json)]).await {
+        if let (Some(ticket), Ok(json)) = (ticket, serde_json::to_value(&value)) {
+            if let Err(e) = self.store_many(&[(ticket, json)]).await {
                 tracing::warn!(key = %self.key(key), error = %e, "cache write failed");
             }
         }

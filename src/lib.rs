@@ -19,5 +19,6 @@ pub mod functions;
 pub mod procedures;
 pub mod qstash;
 pub mod ratelimit;
+pub mod telemetry;
 pub mod trpc;
 pub mod upstash;

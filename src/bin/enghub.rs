@@ -59,12 +59,7 @@ fn database_url() -> DevResult<String> {
 #[tokio::main]
 async fn main() -> DevResult<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    enghub::telemetry::init(false);
     match cli.command {
         Command::Dev { port } => local::run(port).await,
         Command::Migrate => {

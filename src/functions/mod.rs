@@ -57,21 +57,10 @@ pub async fn handle(
     }
 }
 
-/// Structured JSON logs on stdout (Vercel collects them), level from `RUST_LOG`.
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .try_init();
-}
-
 /// Runs `function` under Vercel's Rust runtime: the instance is built once,
 /// then every request body is collected and handed to [`handle`].
 pub async fn serve(function: Function) -> Result<(), vercel_runtime::Error> {
-    init_tracing();
+    crate::telemetry::init(true);
     let instance = Instance::from_env();
     vercel_runtime::run(vercel_runtime::service_fn(
         move |req: vercel_runtime::Request| {

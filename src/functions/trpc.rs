@@ -1,27 +1,36 @@
 //! The tRPC functions: one batched request in, one response out.
 //!
-//! Order per call, as in the original: procedure lookup and method check,
-//! authentication, input validation, then the resolver. Cache reads of the
-//! whole batch go to Upstash in one pipeline, cache misses run concurrently
-//! against Postgres, their write-backs share one more pipeline, and a batch of
-//! mutations deletes every invalidated key with one `DEL` after its commits.
+//! Per call: procedure lookup and method check, authentication, input
+//! validation (before any Redis work: an invalid call spends no rate-limit
+//! token), the rate limit of its kind, then the resolver.
+//!
+//! Round trips to Upstash for a batch: one pipeline with every rate-limit
+//! check and every cache read; if some cached call missed, one more pipeline
+//! with all write-backs; for mutations, one command after the commits that
+//! deletes every invalidated key. If Upstash fails, queries are answered from
+//! Postgres, mutations still commit, and rate limiting follows
+//! `RATE_LIMIT_ON_ERROR`; the request logs one warning.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
 use serde_json::Value;
 
 use super::respond::{apply_cors, preflight};
 use crate::app::App;
 use crate::auth::{self, AuthError, Identity};
-use crate::cache::CacheKey;
+use crate::cache::{Cache, Lookup, Ticket};
+use crate::config::RateLimitOnError;
 use crate::procedures::Ctx;
+use crate::ratelimit::{now_ms, Limiter};
+use crate::telemetry::RequestStats;
 use crate::trpc::error::cause_chain;
 use crate::trpc::registry::Output;
 use crate::trpc::wire::{self, CallResult};
 use crate::trpc::{Access, ApiError, Kind, Planned, TrpcCode, TrpcError};
+use crate::upstash::{Command, Reply, UpstashError};
 
 /// One call on its way through the pipeline.
 enum Slot {
@@ -29,6 +38,8 @@ enum Slot {
     Ready {
         planned: Planned<Ctx>,
         access: Access,
+        /// Set once the cache was read and missed.
+        ticket: Option<Ticket>,
     },
 }
 
@@ -48,6 +59,27 @@ fn method_error(method: &Method, kind: Kind, path: &str) -> TrpcError {
 }
 
 pub async fn handle(app: &Arc<App>, function_kind: Kind, req: Request<Bytes>) -> Response<Bytes> {
+    let stats = RequestStats::new();
+    stats
+        .scope(handle_in_scope(app, function_kind, req, stats.clone()))
+        .await
+}
+
+/// What the log line of a request reports.
+#[derive(Default)]
+struct Tally {
+    cache_hits: usize,
+    cache_misses: usize,
+    rate_limited: usize,
+    redis_degraded: bool,
+}
+
+async fn handle_in_scope(
+    app: &Arc<App>,
+    function_kind: Kind,
+    req: Request<Bytes>,
+    stats: Arc<RequestStats>,
+) -> Response<Bytes> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let allowed = &app.config.allowed_origins;
@@ -71,6 +103,10 @@ pub async fn handle(app: &Arc<App>, function_kind: Kind, req: Request<Bytes>) ->
             return res;
         }
     };
+    let cache = app
+        .cache
+        .with_client(app.redis.with_observer(stats.upstash_observer()));
+    let mut tally = Tally::default();
 
     // Authenticate once per request, and only if some call needs it.
     let mut identity: Option<Result<Identity, AuthError>> = None;
@@ -103,71 +139,258 @@ pub async fn handle(app: &Arc<App>, function_kind: Kind, req: Request<Bytes>) ->
             Ok(Slot::Ready {
                 planned,
                 access: proc_.access,
+                ticket: None,
             })
         })();
         slots.push(slot.unwrap_or_else(|e| Slot::Done(Err(e))));
     }
     let user = identity.and_then(Result::ok);
 
-    // One pipeline for every cache read of the batch.
-    let cache_keys: Vec<(usize, CacheKey)> = slots
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| match s {
-            Slot::Ready { planned, .. } => planned.cache.clone().map(|k| (i, k)),
-            Slot::Done(_) => None,
-        })
-        .collect();
-    let mut hits = 0usize;
-    if !cache_keys.is_empty() {
-        let keys: Vec<CacheKey> = cache_keys.iter().map(|(_, k)| k.clone()).collect();
-        match app.cache.get_many(&keys).await {
-            Ok(values) => {
-                for ((i, _), value) in cache_keys.iter().zip(values) {
-                    if let Some(v) = value {
-                        slots[*i] = Slot::Done(Ok(Some(v)));
-                        hits += 1;
+    first_round_trip(
+        app,
+        &cache,
+        function_kind,
+        user.as_ref(),
+        &mut slots,
+        &mut tally,
+    )
+    .await;
+    let results = run_resolvers(app, &cache, user, &request, slots, &mut tally).await;
+
+    let mut res = wire::respond(&request, &results);
+    apply_cors(allowed, &parts.headers, &mut res);
+    let costs = stats.costs();
+    if let Ok(v) = HeaderValue::from_str(&costs.server_timing()) {
+        res.headers_mut().insert("server-timing", v);
+    }
+    let paths: Vec<&str> = request.calls.iter().map(|c| c.path.as_str()).collect();
+    tracing::info!(
+        kind = function_kind.name(),
+        procedures = ?paths,
+        status = res.status().as_u16(),
+        cache_hits = tally.cache_hits,
+        cache_misses = tally.cache_misses,
+        rate_limited = tally.rate_limited,
+        redis_degraded = tally.redis_degraded,
+        upstash_round_trips = costs.upstash_round_trips,
+        upstash_ms = costs.upstash_micros as f64 / 1000.0,
+        postgres_queries = costs.pg_queries,
+        postgres_ms = costs.pg_micros as f64 / 1000.0,
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "trpc request"
+    );
+    res
+}
+
+/// What an entry of the first pipeline is for.
+enum Purpose {
+    RateLimit(usize),
+    CacheRead(usize, String),
+}
+
+/// The first Upstash round trip: every rate-limit check and cache read of the
+/// batch in one pipeline.
+async fn first_round_trip(
+    app: &Arc<App>,
+    cache: &Cache,
+    kind: Kind,
+    user: Option<&Identity>,
+    slots: &mut [Slot],
+    tally: &mut Tally,
+) {
+    let now = now_ms();
+    let limiter = match kind {
+        Kind::Query => Limiter::general(&app.config.key_prefix),
+        Kind::Mutation => Limiter::mutation(&app.config.key_prefix),
+    };
+    let limits_on = app.config.rate_limits_enabled();
+    let mut commands: Vec<Command> = Vec::new();
+    let mut purposes: Vec<Purpose> = Vec::new();
+    for (i, slot) in slots.iter_mut().enumerate() {
+        let Slot::Ready {
+            planned, access, ..
+        } = slot
+        else {
+            continue;
+        };
+        if *access == Access::Protected && limits_on {
+            let uid = user.map(|u| u.user_id.as_str()).unwrap_or("anonymous");
+            if let Some(blocked) = app.rate_limit_blocks.blocked(&limiter, uid, now) {
+                tally.rate_limited += 1;
+                *slot = Slot::Done(Err(TrpcError::new(
+                    TrpcCode::TooManyRequests,
+                    blocked.message(now),
+                )));
+                continue;
+            }
+            commands.push(limiter.command(uid, now));
+            purposes.push(Purpose::RateLimit(i));
+        }
+        if let Some(key) = &planned.cache {
+            let (cmd, token) = cache.read_command(key);
+            commands.push(cmd);
+            purposes.push(Purpose::CacheRead(i, token));
+        }
+    }
+    if commands.is_empty() {
+        return;
+    }
+    let replies: Vec<Result<Reply, String>> = match cache.redis().pipeline(&commands).await {
+        Ok(replies) => replies
+            .into_iter()
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect(),
+        Err(e) => {
+            warn_degraded(tally, &e);
+            let msg = e.to_string();
+            commands.iter().map(|_| Err(msg.clone())).collect()
+        }
+    };
+    for (purpose, reply) in purposes.into_iter().zip(replies) {
+        match purpose {
+            Purpose::RateLimit(i) => {
+                let uid = user.map(|u| u.user_id.as_str()).unwrap_or("anonymous");
+                let verdict = reply
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| limiter.decision(&r, now).map_err(|e| e.to_string()));
+                let rejection = match verdict {
+                    Ok(d) => {
+                        app.rate_limit_blocks.record(&limiter, uid, &d);
+                        (!d.success).then(|| d.message(now))
+                    }
+                    Err(e) => {
+                        if !tally.redis_degraded {
+                            tracing::warn!(error = %e, "rate limit check failed");
+                            tally.redis_degraded = true;
+                        }
+                        match app.config.rate_limit_on_error {
+                            RateLimitOnError::Allow => None,
+                            RateLimitOnError::Deny => Some(format!(
+                                "Rate limit exceeded. Try again in {}s.",
+                                limiter.algorithm().window_ms().div_ceil(1000)
+                            )),
+                        }
+                    }
+                };
+                if let Some(message) = rejection {
+                    tally.rate_limited += 1;
+                    slots[i] = Slot::Done(Err(TrpcError::new(TrpcCode::TooManyRequests, message)));
+                }
+            }
+            Purpose::CacheRead(i, token) => {
+                let Slot::Ready {
+                    planned, ticket, ..
+                } = &mut slots[i]
+                else {
+                    continue; // rate-limited in this same round trip
+                };
+                let key = planned
+                    .cache
+                    .clone()
+                    .expect("cache read planned for a cached call");
+                match reply {
+                    Ok(r) => match cache.lookup(&key, token, &r) {
+                        Lookup::Hit(v) => {
+                            tally.cache_hits += 1;
+                            slots[i] = Slot::Done(Ok(Some(v)));
+                        }
+                        Lookup::Miss(t) => {
+                            tally.cache_misses += 1;
+                            *ticket = Some(t);
+                        }
+                    },
+                    Err(e) => {
+                        tally.cache_misses += 1;
+                        if !tally.redis_degraded {
+                            tracing::warn!(error = %e, "cache read failed; answering from Postgres");
+                            tally.redis_degraded = true;
+                        }
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "cache read failed; answering from Postgres"),
         }
     }
+}
 
-    // Run what is left concurrently.
-    let mut runs = Vec::new();
+fn warn_degraded(tally: &mut Tally, e: &UpstashError) {
+    if !tally.redis_degraded {
+        tracing::warn!(error = %e, "upstash unavailable; answering from Postgres");
+        tally.redis_degraded = true;
+    }
+}
+
+/// Runs every call still waiting (concurrently), then writes back cache
+/// misses in one pipeline and deletes invalidated keys in one command.
+async fn run_resolvers(
+    app: &Arc<App>,
+    cache: &Cache,
+    user: Option<Identity>,
+    request: &wire::TrpcRequest,
+    slots: Vec<Slot>,
+    tally: &mut Tally,
+) -> Vec<CallResult> {
     let mut results: Vec<Option<CallResult>> = Vec::with_capacity(slots.len());
+    let mut runs = Vec::new();
     for (i, slot) in slots.into_iter().enumerate() {
         match slot {
             Slot::Done(r) => results.push(Some(r)),
-            Slot::Ready { planned, access } => {
+            Slot::Ready {
+                planned,
+                access,
+                ticket,
+            } => {
                 results.push(None);
                 let ctx = Ctx {
                     app: app.clone(),
+                    cache: cache.clone(),
                     user: match access {
                         Access::Protected => user.clone(),
                         Access::Public => None,
                     },
                 };
                 let path = request.calls[i].path.clone();
-                let cache = planned.cache.clone();
-                runs.push(async move { (i, path, cache, (planned.run)(ctx).await) });
+                let cache = cache.clone();
+                runs.push(async move {
+                    // Another caller is filling this key: wait for its value.
+                    let mut ticket = ticket;
+                    if let Some(t) = ticket.take() {
+                        if t.leader {
+                            ticket = Some(t);
+                        } else {
+                            match cache.wait_for_fill(t).await {
+                                Ok(Lookup::Hit(v)) => {
+                                    return (
+                                        i,
+                                        path,
+                                        None,
+                                        Ok(Output {
+                                            data: Some(v),
+                                            invalidate: vec![],
+                                        }),
+                                    )
+                                }
+                                Ok(Lookup::Miss(t)) => ticket = Some(t),
+                                Err(e) => tracing::warn!(error = %e, "cache wait failed"),
+                            }
+                        }
+                    }
+                    (i, path, ticket, (planned.run)(ctx).await)
+                });
             }
         }
     }
-    let misses = runs.len();
     let outcomes = futures::future::join_all(runs).await;
 
-    let mut write_back: Vec<(CacheKey, Value)> = Vec::new();
-    let mut invalidate: Vec<CacheKey> = Vec::new();
-    for (i, path, cache, outcome) in outcomes {
+    let mut write_back: Vec<(Ticket, Value)> = Vec::new();
+    let mut invalidate = Vec::new();
+    for (i, path, ticket, outcome) in outcomes {
         results[i] = Some(match outcome {
             Ok(Output {
                 data,
                 invalidate: keys,
             }) => {
-                if let (Some(key), Some(value)) = (cache, &data) {
-                    write_back.push((key, value.clone()));
+                if let (Some(ticket), Some(value)) = (ticket, &data) {
+                    write_back.push((ticket, value.clone()));
                 }
                 invalidate.extend(keys);
                 Ok(data)
@@ -175,35 +398,26 @@ pub async fn handle(app: &Arc<App>, function_kind: Kind, req: Request<Bytes>) ->
             Err(err) => Err(report(&path, &err)),
         });
     }
-    if !write_back.is_empty() {
-        if let Err(e) = app.cache.set_many(&write_back).await {
-            tracing::warn!(error = %e, "cache write-back failed");
+    if !write_back.is_empty() && !tally.redis_degraded {
+        if let Err(e) = cache.store_many(&write_back).await {
+            warn_degraded(tally, &e);
         }
     }
     if !invalidate.is_empty() {
-        if let Err(e) = app.cache.invalidate(&invalidate).await {
-            tracing::warn!(error = %e, keys = ?invalidate, "cache invalidation failed after commit");
+        // The writes are committed: a lost invalidation would serve stale data
+        // for a whole TTL, so it is retried once before giving up.
+        if cache.invalidate(&invalidate).await.is_err() {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            if let Err(e) = cache.invalidate(&invalidate).await {
+                tracing::warn!(error = %e, keys = ?invalidate, "cache invalidation failed after commit");
+                tally.redis_degraded = true;
+            }
         }
     }
-
-    let results: Vec<CallResult> = results
+    results
         .into_iter()
         .map(|r| r.expect("every call answered"))
-        .collect();
-    let mut res = wire::respond(&request, &results);
-    apply_cors(allowed, &parts.headers, &mut res);
-    let paths: Vec<&str> = request.calls.iter().map(|c| c.path.as_str()).collect();
-    tracing::info!(
-        kind = function_kind.name(),
-        procedures = ?paths,
-        status = res.status().as_u16(),
-        cache_hits = hits,
-        cache_misses = cache_keys.len() - hits,
-        resolvers_run = misses,
-        ms = started.elapsed().as_millis() as u64,
-        "trpc request"
-    );
-    res
+        .collect()
 }
 
 /// The caller-facing form of a resolver error; internal failures are logged

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::app::App;
 use crate::auth::Identity;
+use crate::cache::Cache;
 use crate::trpc::{ApiError, Registry, TrpcCode, TrpcError};
 
 pub mod department;
@@ -15,6 +16,8 @@ pub mod title;
 #[derive(Clone)]
 pub struct Ctx {
     pub app: Arc<App>,
+    /// The cache, counting this request's Upstash round trips.
+    pub cache: Cache,
     /// The verified caller; always `Some` in protected procedures.
     pub user: Option<Identity>,
 }

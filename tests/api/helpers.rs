@@ -179,6 +179,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: TestOptions) -> TestApp {
+    enghub::telemetry::init(false);
     let db_name = create_test_database().await;
     let database_url = format!("{}/{db_name}", server_url());
     let bridge = Bridge::start(
