@@ -542,6 +542,32 @@ mod tests {
     }
 
     #[test]
+    fn every_script_asks_upstash_to_lock_only_its_keys() {
+        for script in [READ_LUA, STORE_LUA, INVALIDATE_LUA] {
+            assert!(script.starts_with("#!lua flags=allow-key-locking\n"));
+        }
+    }
+
+    #[test]
+    fn generation_and_lock_keys_sit_beside_the_original_key() {
+        let cache = Cache::new(
+            UpstashClient::new(
+                reqwest::Client::new(),
+                "http://x",
+                "t",
+                Duration::from_secs(1),
+            ),
+            "enghub",
+        );
+        let key = CacheKey::Project("p1".into());
+        assert_eq!(cache.key(&key), "enghub:project:p1");
+        assert_eq!(cache.generation_key(&key), "enghub:gen:project:p1");
+        assert_eq!(cache.lock_key(&key), "enghub:lock:project:p1");
+        let cmd = cache.invalidate_command(&[key.clone(), key]).unwrap();
+        assert_eq!(cmd.name(), "evalsha");
+    }
+
+    #[test]
     fn stored_null_and_non_json_read_as_misses() {
         assert_eq!(decode_cached(&Reply::Bytes(b"null".to_vec())), None);
         assert_eq!(decode_cached(&Reply::Nil), None);

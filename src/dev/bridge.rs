@@ -96,6 +96,8 @@ impl Bridge {
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             token: config.token,
+            requests: AtomicU64::new(0),
+            commands: AtomicU64::new(0),
             latency_nanos: AtomicU64::new(duration_nanos(config.latency)),
             redis: RedisPool::new(target),
             scripts: ScriptShas::default(),
@@ -129,6 +131,14 @@ impl Bridge {
     /// Stops without waiting (the same as dropping the bridge).
     pub fn stop(self) {}
 
+    /// `(requests, commands)` this bridge has executed so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.shared.requests.load(Ordering::Relaxed),
+            self.shared.commands.load(Ordering::Relaxed),
+        )
+    }
+
     /// Stops and waits until the port is closed and every connection is dropped.
     pub async fn shutdown(mut self) {
         self.stop.take();
@@ -152,6 +162,9 @@ fn duration_nanos(d: Duration) -> u64 {
 
 struct Shared {
     token: String,
+    /// HTTP requests answered and Redis commands they carried (for benchmarks).
+    requests: AtomicU64,
+    commands: AtomicU64,
     latency_nanos: AtomicU64,
     redis: RedisPool,
     scripts: ScriptShas,
@@ -257,7 +270,13 @@ async fn answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         Route::Pipeline | Route::MultiExec => parse_commands(&body),
     };
     let commands = match result {
-        Ok(commands) => commands,
+        Ok(commands) => {
+            shared.requests.fetch_add(1, Ordering::Relaxed);
+            shared
+                .commands
+                .fetch_add(commands.len() as u64, Ordering::Relaxed);
+            commands
+        }
         Err(message) => return error_response(StatusCode::BAD_REQUEST, &message),
     };
     let executed = match route {

@@ -264,6 +264,10 @@ impl TestApp {
         }
     }
 
+    pub fn bridge(&self) -> &Bridge {
+        self.bridge.as_ref().expect("bridge running")
+    }
+
     pub fn key(&self, rest: &str) -> String {
         format!("{}:{rest}", self.prefix)
     }

@@ -3,12 +3,15 @@
 //! and Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`).
 
 mod auth;
+mod cache_layer;
 mod cron_signature;
 mod db;
 mod health;
 mod helpers;
 mod misconfigured;
+mod rate_limits;
 mod ratelimit;
+mod redis_outage;
 mod reference_data;
 mod test_db;
 mod trpc_wire;

@@ -1,0 +1,312 @@
+//! The cache layer beyond the original: one round trip per batch, no stale
+//! write-back, no stampede, visible cost.
+
+use std::time::Duration;
+
+use enghub::cache::{Cache, CacheKey, Lookup};
+use enghub::upstash::Command;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+use crate::helpers::{data, spawn_app, token_for, TestApp, USER};
+
+/// `(upstash round trips, postgres queries)` from a response's Server-Timing.
+fn costs(res: &reqwest::Response) -> (u64, u64) {
+    let header = res.headers()["server-timing"].to_str().unwrap().to_string();
+    let count = |name: &str| -> u64 {
+        let part = header
+            .split(", ")
+            .find(|p| p.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {header}"));
+        let desc = part.split("desc=\"").nth(1).unwrap();
+        desc.split(' ').next().unwrap().parse().unwrap()
+    };
+    (count("upstash"), count("postgres"))
+}
+
+async fn get(app: &TestApp, path_and_query: &str) -> reqwest::Response {
+    app.http
+        .get(format!("{}{path_and_query}", app.base_url))
+        .bearer_auth(token_for(USER))
+        .send()
+        .await
+        .unwrap()
+}
+
+const BATCH_OF_THREE: &str =
+    "/api/trpc/department.getAll,title.getAll,health.ping?batch=1&input=%7B%7D";
+
+#[tokio::test]
+async fn a_warm_batch_of_cached_queries_costs_one_upstash_round_trip_and_no_postgres() {
+    let app = spawn_app().await;
+    // First call loads the scripts and fills both keys.
+    let res = get(&app, BATCH_OF_THREE).await;
+    assert_eq!(res.status(), 200);
+
+    let res = get(&app, BATCH_OF_THREE).await;
+
+    assert_eq!(res.status(), 200);
+    assert_eq!(costs(&res), (1, 0));
+}
+
+#[tokio::test]
+async fn a_cold_batch_costs_one_read_round_trip_plus_one_for_all_write_backs() {
+    let app = spawn_app().await;
+    get(&app, BATCH_OF_THREE).await; // scripts now cached by Redis
+    app.mutate("department.create", json!({"name": "Eng"}))
+        .await; // both keys invalidated
+
+    let res = get(&app, BATCH_OF_THREE).await;
+
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        costs(&res),
+        (2, 2),
+        "one read pipeline, one write-back pipeline, two SELECTs"
+    );
+}
+
+#[tokio::test]
+async fn a_mutation_costs_one_round_trip_before_and_one_after_its_commit() {
+    let app = spawn_app().await;
+    app.mutate("department.create", json!({"name": "Warm"}))
+        .await; // scripts cached
+
+    let res = app
+        .http
+        .post(format!("{}/api/trpc/department.create", app.base_url))
+        .header("content-type", "application/json")
+        .bearer_auth(token_for(USER))
+        .body(r#"{"name":"Eng"}"#)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), 200);
+    assert_eq!(costs(&res).0, 2);
+}
+
+/// Runs the classic cache-aside race: a reader misses and reads Postgres, a
+/// writer commits and invalidates, then the reader writes back. Returns what
+/// the cache holds afterwards.
+async fn race(app: &TestApp, write_back: impl AsyncFnOnce(Value)) -> Option<String> {
+    let key = app.key("departments:all");
+    let (read_done, read_done_rx) = oneshot::channel();
+    let (go, go_rx) = oneshot::channel::<()>();
+    let db = app.db.clone();
+    let reader = tokio::spawn(async move {
+        let mut conn = db.acquire().await.unwrap();
+        let rows = enghub::db::departments::list_views(&mut conn)
+            .await
+            .unwrap();
+        read_done.send(()).unwrap();
+        go_rx.await.unwrap();
+        serde_json::to_value(rows).unwrap()
+    });
+    read_done_rx.await.unwrap();
+    let (status, _) = app
+        .mutate("department.create", json!({"name": "Added later"}))
+        .await;
+    assert_eq!(status, 200);
+    go.send(()).unwrap();
+    let stale = reader.await.unwrap();
+    assert_eq!(stale, json!([]), "the reader saw the old rows");
+    write_back(stale).await;
+    app.redis_get(&key).await
+}
+
+#[tokio::test]
+async fn cached_value_is_not_restored_after_invalidation() {
+    let app = spawn_app().await;
+    let cache = Cache::new(app.redis.clone(), app.prefix.clone());
+    let Lookup::Miss(ticket) = cache.read(&CacheKey::Departments).await.unwrap() else {
+        panic!("cold key")
+    };
+
+    let stored = race(&app, async |stale| {
+        let n = cache.store_many(&[(ticket, stale)]).await.unwrap();
+        assert_eq!(n, 0, "write-back refused");
+    })
+    .await;
+
+    assert_eq!(stored, None);
+    let (_, body) = app.query("department.getAll", None).await;
+    assert_eq!(data(&body).as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_naive_get_then_set_cache_does_restore_the_stale_value() {
+    let app = spawn_app().await;
+    let key = app.key("departments:all");
+    assert_eq!(app.redis_get(&key).await, None);
+
+    let stored = race(&app, async |stale| {
+        app.redis
+            .command(&Command::new("set").arg(key.as_str()).arg(stale.to_string()))
+            .await
+            .unwrap();
+    })
+    .await;
+
+    assert_eq!(
+        stored.as_deref(),
+        Some("[]"),
+        "the naive cache kept stale rows"
+    );
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_cold_misses_run_one_postgres_fetch() {
+    let app = spawn_app().await;
+    app.mutate("department.create", json!({"name": "Eng"}))
+        .await;
+    get(&app, "/api/trpc/title.getAll").await; // scripts cached
+
+    let requests = (0..100).map(|i| {
+        app.http
+            .get(format!("{}/api/trpc/department.getAll", app.base_url))
+            .bearer_auth(token_for(&format!("user_{i}")))
+            .send()
+    });
+    let responses = futures::future::join_all(requests).await;
+
+    let mut queries = 0;
+    for res in responses {
+        let res = res.unwrap();
+        assert_eq!(res.status(), 200);
+        queries += costs(&res).1;
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(data(&body)[0]["name"], "Eng");
+    }
+    assert_eq!(
+        queries, 1,
+        "Postgres fetches for 100 concurrent cold requests"
+    );
+}
+
+#[tokio::test]
+async fn a_waiter_reads_postgres_itself_when_the_filler_never_finishes() {
+    let app = spawn_app().await;
+    let cache = Cache::new(app.redis.clone(), app.prefix.clone());
+    // Somebody took the fill lock and died.
+    let Lookup::Miss(t) = cache.read(&CacheKey::Departments).await.unwrap() else {
+        panic!("cold")
+    };
+    assert!(t.leader);
+
+    let started = std::time::Instant::now();
+    let (status, body) = app.query("department.getAll", None).await;
+
+    assert_eq!(status, 200);
+    assert_eq!(data(&body), &json!([]));
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1_000) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_null_result_is_returned_and_never_served_from_cache() {
+    let app = spawn_app().await;
+    let cache = Cache::new(app.redis.clone(), app.prefix.clone());
+    let key = CacheKey::Project("nope".into());
+    let mut calls = 0;
+    for _ in 0..2 {
+        let v: Option<Value> = cache
+            .cached(&key, || async {
+                calls += 1;
+                Ok::<_, ()>(None)
+            })
+            .await
+            .unwrap();
+        assert_eq!(v, None);
+    }
+    assert_eq!(calls, 2);
+    assert_eq!(app.redis_get(&app.key("project:nope")).await, None);
+}
+
+#[tokio::test]
+async fn cached_serves_a_hit_without_calling_fetch_and_stores_a_miss_with_its_ttl() {
+    let app = spawn_app().await;
+    let cache = Cache::new(app.redis.clone(), app.prefix.clone());
+    let key = CacheKey::PersonMe("clerk-abc".into());
+
+    let first: Value = cache
+        .cached(&key, || async { Ok::<_, ()>(json!({"id": "p1"})) })
+        .await
+        .unwrap();
+    let second: Value = cache
+        .cached(&key, || async { Err::<Value, ()>(()) })
+        .await
+        .unwrap();
+
+    assert_eq!(first, second);
+    let full = app.key("person-me:clerk-abc");
+    assert_eq!(
+        app.redis_get(&full).await.as_deref(),
+        Some(r#"{"id":"p1"}"#)
+    );
+    let ttl = app.redis_ttl(&full).await;
+    assert!((3_500..=3_600).contains(&ttl), "{ttl}");
+}
+
+#[tokio::test]
+async fn invalidation_helpers_delete_exactly_their_keys() {
+    use enghub::cache::*;
+    let app = spawn_app().await;
+    let cache = Cache::new(app.redis.clone(), app.prefix.clone());
+    let all = [
+        "departments:all",
+        "titles:all",
+        "projects:list",
+        "project:proj-1",
+        "people:all",
+        "person-me:clerk-abc",
+        "clerk-person:clerk-abc",
+        "mgmt-chain:person-1",
+        "github-stats:proj-1",
+        "meeting-templates:all",
+    ];
+    let cases: Vec<(Vec<CacheKey>, Vec<&str>)> = vec![
+        (
+            invalidate_reference_data(),
+            vec!["departments:all", "titles:all"],
+        ),
+        (
+            invalidate_project_cache("proj-1"),
+            vec!["project:proj-1", "projects:list"],
+        ),
+        (invalidate_people_cache(None), vec!["people:all"]),
+        (
+            invalidate_people_cache(Some("clerk-abc")),
+            vec!["people:all", "person-me:clerk-abc"],
+        ),
+        (
+            invalidate_mgmt_chain("person-1"),
+            vec!["mgmt-chain:person-1"],
+        ),
+        (
+            invalidate_github_stats("proj-1"),
+            vec!["github-stats:proj-1"],
+        ),
+        (
+            invalidate_meeting_templates(),
+            vec!["meeting-templates:all"],
+        ),
+        (
+            invalidate_person_me_by_ids(["clerk-abc"]),
+            vec!["person-me:clerk-abc"],
+        ),
+    ];
+    for (keys, expected) in cases {
+        for k in all {
+            app.redis_set(&app.key(k), "1").await;
+        }
+        cache.invalidate(&keys).await.unwrap();
+        for k in all {
+            let present = app.redis_get(&app.key(k)).await.is_some();
+            assert_eq!(present, !expected.contains(&k), "{k} after {keys:?}");
+        }
+    }
+}
