@@ -53,7 +53,7 @@ impl Bench {
         // A fresh user per request keeps every call inside its rate-limit budget.
         let n = self.user.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.keys.sign(ClerkClaims::for_user(
-            &format!("user_bench_{n}"),
+            format!("user_bench_{n}"),
             Duration::from_secs(600),
         ))
     }
