@@ -30,7 +30,7 @@ use crate::trpc::error::cause_chain;
 use crate::trpc::registry::Output;
 use crate::trpc::wire::{self, CallResult};
 use crate::trpc::{Access, ApiError, Kind, Planned, TrpcCode, TrpcError};
-use crate::upstash::{Command, Reply, UpstashError};
+use crate::upstash::{Command, Reply};
 
 /// One call on its way through the pipeline.
 enum Slot {
@@ -71,7 +71,19 @@ struct Tally {
     cache_hits: usize,
     cache_misses: usize,
     rate_limited: usize,
-    redis_degraded: bool,
+    /// The first Upstash failure of the request, if any (logged once, with
+    /// the request's line, at warning level).
+    redis_error: Option<String>,
+    /// Keys whose invalidation failed after a commit: stale until their TTL.
+    stale_keys: Vec<String>,
+}
+
+impl Tally {
+    fn degraded(&mut self, what: &str, e: impl std::fmt::Display) {
+        if self.redis_error.is_none() {
+            self.redis_error = Some(format!("{what}: {e}"));
+        }
+    }
 }
 
 async fn handle_in_scope(
@@ -164,21 +176,32 @@ async fn handle_in_scope(
         res.headers_mut().insert("server-timing", v);
     }
     let paths: Vec<&str> = request.calls.iter().map(|c| c.path.as_str()).collect();
-    tracing::info!(
-        kind = function_kind.name(),
-        procedures = ?paths,
-        status = res.status().as_u16(),
-        cache_hits = tally.cache_hits,
-        cache_misses = tally.cache_misses,
-        rate_limited = tally.rate_limited,
-        redis_degraded = tally.redis_degraded,
-        upstash_round_trips = costs.upstash_round_trips,
-        upstash_ms = costs.upstash_micros as f64 / 1000.0,
-        postgres_queries = costs.pg_queries,
-        postgres_ms = costs.pg_micros as f64 / 1000.0,
-        ms = started.elapsed().as_secs_f64() * 1000.0,
-        "trpc request"
-    );
+    macro_rules! request_line {
+        ($level:ident, $message:literal) => {
+            tracing::$level!(
+                kind = function_kind.name(),
+                procedures = ?paths,
+                status = res.status().as_u16(),
+                cache_hits = tally.cache_hits,
+                cache_misses = tally.cache_misses,
+                rate_limited = tally.rate_limited,
+                redis_error = tally.redis_error.as_deref(),
+                stale_keys = ?tally.stale_keys,
+                upstash_round_trips = costs.upstash_round_trips,
+                upstash_ms = costs.upstash_micros as f64 / 1000.0,
+                postgres_queries = costs.pg_queries,
+                postgres_ms = costs.pg_micros as f64 / 1000.0,
+                ms = started.elapsed().as_secs_f64() * 1000.0,
+                $message
+            )
+        };
+    }
+    // One line per request; a warning when Upstash failed (then Postgres answered).
+    if tally.redis_error.is_some() {
+        request_line!(warn, "trpc request (upstash degraded)");
+    } else {
+        request_line!(info, "trpc request");
+    }
     res
 }
 
@@ -241,7 +264,7 @@ async fn first_round_trip(
             .map(|r| r.map_err(|e| e.to_string()))
             .collect(),
         Err(e) => {
-            warn_degraded(tally, &e);
+            tally.degraded("first pipeline", &e);
             let msg = e.to_string();
             commands.iter().map(|_| Err(msg.clone())).collect()
         }
@@ -259,10 +282,7 @@ async fn first_round_trip(
                         (!d.success).then(|| d.message(now))
                     }
                     Err(e) => {
-                        if !tally.redis_degraded {
-                            tracing::warn!(error = %e, "rate limit check failed");
-                            tally.redis_degraded = true;
-                        }
+                        tally.degraded("rate limit", &e);
                         match app.config.rate_limit_on_error {
                             RateLimitOnError::Allow => None,
                             RateLimitOnError::Deny => Some(format!(
@@ -301,21 +321,11 @@ async fn first_round_trip(
                     },
                     Err(e) => {
                         tally.cache_misses += 1;
-                        if !tally.redis_degraded {
-                            tracing::warn!(error = %e, "cache read failed; answering from Postgres");
-                            tally.redis_degraded = true;
-                        }
+                        tally.degraded("cache read", &e);
                     }
                 }
             }
         }
-    }
-}
-
-fn warn_degraded(tally: &mut Tally, e: &UpstashError) {
-    if !tally.redis_degraded {
-        tracing::warn!(error = %e, "upstash unavailable; answering from Postgres");
-        tally.redis_degraded = true;
     }
 }
 
@@ -370,7 +380,7 @@ async fn run_resolvers(
                                     )
                                 }
                                 Ok(Lookup::Miss(t)) => ticket = Some(t),
-                                Err(e) => tracing::warn!(error = %e, "cache wait failed"),
+                                Err(e) => tracing::debug!(error = %e, "cache wait failed"),
                             }
                         }
                     }
@@ -398,20 +408,23 @@ async fn run_resolvers(
             Err(err) => Err(report(&path, &err)),
         });
     }
-    if !write_back.is_empty() && !tally.redis_degraded {
+    if !write_back.is_empty() && tally.redis_error.is_none() {
         if let Err(e) = cache.store_many(&write_back).await {
-            warn_degraded(tally, &e);
+            tally.degraded("cache write-back", &e);
         }
     }
     if !invalidate.is_empty() {
-        // The writes are committed: a lost invalidation would serve stale data
-        // for a whole TTL, so it is retried once before giving up.
-        if cache.invalidate(&invalidate).await.is_err() {
+        // The writes are committed: a lost invalidation serves stale data for
+        // a whole TTL, so a transient failure is retried once (not when this
+        // request already found Upstash unreachable).
+        let mut outcome = cache.invalidate(&invalidate).await;
+        if outcome.is_err() && tally.redis_error.is_none() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            if let Err(e) = cache.invalidate(&invalidate).await {
-                tracing::warn!(error = %e, keys = ?invalidate, "cache invalidation failed after commit");
-                tally.redis_degraded = true;
-            }
+            outcome = cache.invalidate(&invalidate).await;
+        }
+        if let Err(e) = outcome {
+            tally.degraded("invalidation after commit", &e);
+            tally.stale_keys = invalidate.iter().map(|k| cache.key(k)).collect();
         }
     }
     results
