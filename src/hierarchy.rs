@@ -49,16 +49,21 @@ pub const CYCLE_MESSAGE: &str =
 
 /// The warm check. KEYS = clerk-person, mgmt-chain, gen of mgmt-chain, gen of
 /// clerk-person. Returns `{viewer or nil, chain cached (0/1), member (0/1),
-/// chain generation, clerk-person generation}`.
+/// chain generation, clerk-person generation, chain members}`; the members
+/// only when the mapping is missing but the chain is cached, so the viewer
+/// read from Postgres can be tested against them without another request.
 pub const CHECK_LUA: &str = r#"#!lua flags=allow-key-locking
 -- enghub management-chain check: clerk-person mapping + chain membership
 local viewer = redis.call("GET", KEYS[1])
 local cached = redis.call("EXISTS", KEYS[2])
 local member = 0
+local members = {}
 if viewer and cached == 1 then
   member = redis.call("SISMEMBER", KEYS[2], viewer)
+elseif cached == 1 then
+  members = redis.call("SMEMBERS", KEYS[2])
 end
-return { viewer, cached, member, redis.call("GET", KEYS[3]) or "0", redis.call("GET", KEYS[4]) or "0" }
+return { viewer, cached, member, redis.call("GET", KEYS[3]) or "0", redis.call("GET", KEYS[4]) or "0", members }
 "#;
 
 /// The fill after a cold check. KEYS = mgmt-chain, its gen, clerk-person, its
@@ -92,7 +97,8 @@ enum Warm {
     /// Something was missing; the generations seen, for the fill.
     Cold {
         viewer: Option<String>,
-        chain_cached: bool,
+        /// The cached chain's members, if the chain is cached.
+        cached_chain: Option<Vec<String>>,
         chain_generation: String,
         clerk_generation: String,
     },
@@ -108,9 +114,16 @@ fn parse_check(reply: Reply) -> Option<Warm> {
     if viewer.is_some() && chain_cached {
         return Some(Warm::Decided(member));
     }
+    let members: Vec<String> = parts
+        .next()
+        .and_then(Reply::into_array)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(Reply::into_string)
+        .collect();
     Some(Warm::Cold {
         viewer,
-        chain_cached,
+        cached_chain: chain_cached.then_some(members),
         chain_generation,
         clerk_generation,
     })
@@ -150,22 +163,51 @@ pub async fn is_in_management_chain(
     }
 
     let mut conn = db.acquire().await?;
+    let (cached_chain, chain_generation, clerk_generation, cached_viewer) = match warm {
+        Some(Warm::Cold {
+            viewer,
+            cached_chain,
+            chain_generation,
+            clerk_generation,
+        }) => (
+            cached_chain,
+            Some(chain_generation),
+            Some(clerk_generation),
+            viewer,
+        ),
+        _ => (None, None, None, None),
+    };
+    // Only the mapping is missing: the cached chain decides, with the viewer
+    // read from Postgres.
+    if let Some(members) = cached_chain {
+        let viewer = reporting::viewer(&mut conn, clerk_user_id).await?;
+        drop(conn);
+        let allowed = viewer.as_ref().is_some_and(|v| members.contains(v));
+        if let (Some(v), Some(generation)) = (&viewer, &clerk_generation) {
+            let fill = fill_command(
+                cache,
+                &chain_key,
+                &clerk_key,
+                None,
+                &[],
+                Some(generation),
+                v,
+            );
+            if let Err(e) = cache.redis().command(&fill).await {
+                tracing::warn!(error = %e, "clerk-person cache fill failed");
+            }
+        }
+        return Ok(allowed);
+    }
     let read = reporting::read_chain(&mut conn, person_id, clerk_user_id).await?;
     drop(conn);
     let allowed = read
         .viewer
         .as_ref()
         .is_some_and(|v| read.chain.iter().any(|m| m == v));
-
-    if let Some(Warm::Cold {
-        viewer,
-        chain_cached,
-        chain_generation,
-        clerk_generation,
-    }) = warm
-    {
-        let write_chain = !chain_cached && read.subject_exists;
-        let write_mapping = viewer.is_none() && read.viewer.is_some();
+    if let (Some(chain_generation), Some(clerk_generation)) = (chain_generation, clerk_generation) {
+        let write_chain = read.subject_exists;
+        let write_mapping = cached_viewer.is_none() && read.viewer.is_some();
         if write_chain || write_mapping {
             let fill = fill_command(
                 cache,
@@ -280,12 +322,13 @@ mod tests {
             Reply::Int(0),
             bytes("3"),
             bytes("7"),
+            Reply::Array(vec![bytes("boss")]),
         ]);
         assert_eq!(
             parse_check(reply),
             Some(Warm::Cold {
                 viewer: None,
-                chain_cached: true,
+                cached_chain: Some(vec!["boss".into()]),
                 chain_generation: "3".into(),
                 clerk_generation: "7".into(),
             })

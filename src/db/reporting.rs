@@ -57,6 +57,18 @@ pub async fn read_chain(
     })
 }
 
+/// The person a Clerk user has claimed.
+pub async fn viewer(
+    conn: &mut PgConnection,
+    clerk_user_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM people WHERE clerk_user_id = $1")
+        .bind(clerk_user_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|(id,)| id))
+}
+
 /// `root` and everyone below it (reports, their reports, ...). Safe on
 /// pre-existing cycles: `UNION` drops ids already seen.
 pub async fn subtree(conn: &mut PgConnection, root: &str) -> Result<Vec<String>, sqlx::Error> {

@@ -7,6 +7,7 @@ mod cron_signature;
 mod db;
 mod health;
 mod helpers;
+mod hierarchy;
 mod misconfigured;
 mod ratelimit;
 mod reference_data;
