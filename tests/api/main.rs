@@ -8,6 +8,7 @@ mod db;
 mod health;
 mod helpers;
 mod hierarchy;
+mod meetings;
 mod misconfigured;
 mod ratelimit;
 mod reference_data;
