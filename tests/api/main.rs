@@ -10,6 +10,7 @@ mod helpers;
 mod hierarchy;
 mod meetings;
 mod misconfigured;
+mod people;
 mod ratelimit;
 mod reference_data;
 mod test_db;
