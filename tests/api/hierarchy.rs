@@ -244,7 +244,7 @@ async fn a_chain_fill_that_raced_an_invalidation_is_dropped() {
     let cache: Cache = app.cache();
     let key = CacheKey::MgmtChain("p".into());
     // A reader saw generation "0", then the chain was invalidated.
-    cache.invalidate(&[key.clone()]).await.unwrap();
+    cache.invalidate(std::slice::from_ref(&key)).await.unwrap();
 
     let written = app
         .redis

@@ -3,6 +3,7 @@
 //! and Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`).
 
 mod auth;
+mod comments_and_history;
 mod cron_signature;
 mod db;
 mod health;

@@ -747,3 +747,37 @@ async fn join_move_and_leave_projects_mirror_the_active_arrangement_and_invalida
         .await;
     assert_eq!(again, 404);
 }
+
+#[tokio::test]
+async fn all_thirty_procedures_exist_and_require_a_session() {
+    let app = spawn_app().await;
+    let registry = enghub::procedures::registry();
+    let routers = [
+        "person.",
+        "managerChange.",
+        "meeting.",
+        "meetingTemplate.",
+        "personComment.",
+    ];
+    let paths: Vec<&str> = registry
+        .paths()
+        .into_iter()
+        .filter(|p| routers.iter().any(|r| p.starts_with(r)))
+        .collect();
+    assert_eq!(paths.len(), 30, "{paths:?}");
+
+    for path in paths {
+        let procedure = registry.get(path).unwrap();
+        let url = format!("{}/api/trpc/{path}", app.base_url);
+        let req = match procedure.kind {
+            enghub::trpc::Kind::Query => app.http.get(url),
+            enghub::trpc::Kind::Mutation => app
+                .http
+                .post(url)
+                .header("content-type", "application/json")
+                .body("{}"),
+        };
+        let (status, body) = app.send(req).await;
+        assert_eq!((status, error_code(&body)), (401, "UNAUTHORIZED"), "{path}");
+    }
+}
