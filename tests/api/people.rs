@@ -781,3 +781,32 @@ async fn all_thirty_procedures_exist_and_require_a_session() {
         assert_eq!((status, error_code(&body)), (401, "UNAUTHORIZED"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn two_users_claiming_one_record_at_once_get_one_success_and_one_conflict() {
+    let app = spawn_app().await;
+    for round in 0..5 {
+        let person = app.insert_person(&format!("Up{round}"), None, None).await;
+        let input = json!({"personId": person});
+
+        let (a, b) = tokio::join!(
+            app.mutate_as("user_a", "person.claimAsMe", input.clone()),
+            app.mutate_as("user_b", "person.claimAsMe", input.clone())
+        );
+
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "round {round}: {a:?} {b:?}");
+        let winner = if a.0 == 200 { "user_a" } else { "user_b" };
+        let (holder,): (Option<String>,) =
+            sqlx::query_as("SELECT clerk_user_id FROM people WHERE id = $1")
+                .bind(&person)
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(holder.as_deref(), Some(winner));
+        // Free both users for the next round.
+        app.mutate_as("user_a", "person.unclaimMe", json!({})).await;
+        app.mutate_as("user_b", "person.unclaimMe", json!({})).await;
+    }
+}
