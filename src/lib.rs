@@ -6,6 +6,7 @@
 //! - [`procedures`]: one module per router.
 //! - [`cache`]: cache keys, TTLs and invalidation; [`upstash`]: the Upstash REST client.
 //! - [`auth`]: Clerk session tokens; [`qstash`]: QStash webhook signatures.
+//! - [`hierarchy`]: management-chain authorization and reporting-line rules.
 //! - [`db`]: Postgres pool, migrations, row types and SQL.
 //! - [`dev`]: `enghub dev` and the Upstash-compatible bridge (never used by `api/`).
 
@@ -16,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod dev;
 pub mod functions;
+pub mod hierarchy;
 pub mod procedures;
 pub mod qstash;
 pub mod ratelimit;

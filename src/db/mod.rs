@@ -10,8 +10,13 @@
 //! original, so the port can run against an existing eng-hub database. This module knows
 //! nothing of caching or tRPC; SQL is written as runtime queries (no database at build time).
 
+pub mod comments;
 pub mod departments;
+pub mod meetings;
+pub mod people;
+pub mod reporting;
 pub mod seed;
+pub mod team_members;
 pub mod time;
 pub mod titles;
 

@@ -10,6 +10,11 @@ use crate::trpc::{ApiError, Registry, TrpcCode, TrpcError};
 
 pub mod department;
 pub mod health;
+pub mod manager_change;
+pub mod meeting;
+pub mod meeting_template;
+pub mod person;
+pub mod person_comment;
 pub mod title;
 
 /// What a resolver gets: the app and the caller.
@@ -38,5 +43,10 @@ pub fn registry() -> Registry<Ctx> {
     health::register(&mut r);
     department::register(&mut r);
     title::register(&mut r);
+    person::register(&mut r);
+    manager_change::register(&mut r);
+    meeting::register(&mut r);
+    meeting_template::register(&mut r);
+    person_comment::register(&mut r);
     r
 }

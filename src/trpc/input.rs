@@ -256,6 +256,159 @@ impl Input {
         }
     }
 
+    fn too_big_string(&mut self, path: Value, max: usize) {
+        self.issues.push(json!({
+            "code": "too_big",
+            "maximum": max,
+            "type": "string",
+            "inclusive": true,
+            "exact": false,
+            "message": format!("String must contain at most {max} character(s)"),
+            "path": path,
+        }));
+    }
+
+    fn invalid_string(&mut self, key: &str, validation: &str, message: &str) {
+        self.issues.push(json!({
+            "validation": validation,
+            "code": "invalid_string",
+            "message": message,
+            "path": [key],
+        }));
+    }
+
+    /// A required string of `min..=max` characters (`z.string().min(min).max(max)`).
+    pub fn string_between(&mut self, key: &str, min: usize, max: usize) -> String {
+        let s = self.string_min(key, min);
+        if js_len(&s) > max {
+            self.too_big_string(json!([key]), max);
+        }
+        s
+    }
+
+    /// A required email (`z.string().email()`, zod 3's pattern).
+    pub fn email(&mut self, key: &str) -> String {
+        let present = matches!(self.present(key), Some(Some(Value::String(_))));
+        let s = self.string(key);
+        if present && !is_zod_email(&s) {
+            self.invalid_string(key, "email", "Invalid email");
+        }
+        s
+    }
+
+    /// An optional URL that may also be `""` (`z.string().url().optional().or(z.literal(""))`):
+    /// absent or `""` → `None`. A URL is whatever the WHATWG parser accepts.
+    pub fn opt_url_or_empty(&mut self, key: &str) -> Option<String> {
+        let s = self.opt_string(key)?;
+        if s.is_empty() {
+            return None;
+        }
+        if url::Url::parse(&s).is_err() {
+            self.invalid_string(key, "url", "Invalid url");
+        }
+        Some(s)
+    }
+
+    /// An optional string where `""` means absent (`z.string().optional().or(z.literal(""))`
+    /// stored as `value || null`).
+    pub fn opt_string_or_empty(&mut self, key: &str) -> Option<String> {
+        self.opt_string(key).filter(|s| !s.is_empty())
+    }
+
+    /// Any JSON value (`z.any()`): absent → `None`, `null` → `Some(Value::Null)`.
+    pub fn any(&mut self, key: &str) -> Option<Value> {
+        self.present(key).flatten()
+    }
+
+    /// A required date (`z.coerce.date()`): what JS `new Date(v)` accepts.
+    pub fn date(&mut self, key: &str) -> chrono::NaiveDateTime {
+        match self.present(key) {
+            None => chrono::NaiveDateTime::default(),
+            Some(v) => match coerce_date(v.as_ref()) {
+                Some(d) => d,
+                None => {
+                    self.issues.push(json!({
+                        "code": "invalid_date",
+                        "path": [key],
+                        "message": "Invalid date",
+                    }));
+                    chrono::NaiveDateTime::default()
+                }
+            },
+        }
+    }
+
+    /// An optional date (`z.coerce.date().optional()`): absent → `None`.
+    pub fn opt_date(&mut self, key: &str) -> Option<chrono::NaiveDateTime> {
+        match self.present(key) {
+            None | Some(None) => None,
+            Some(Some(_)) => Some(self.date(key)),
+        }
+    }
+
+    fn number(&mut self, key: &str) -> Option<f64> {
+        match self.present(key) {
+            None | Some(None) => None,
+            Some(Some(Value::Number(n))) => n.as_f64(),
+            Some(other) => {
+                self.invalid_type(json!([key]), "number", other.as_ref());
+                None
+            }
+        }
+    }
+
+    /// An optional integer (`z.number().int().optional()`) within `min..=max`.
+    pub fn opt_int(&mut self, key: &str, min: Option<i64>, max: Option<i64>) -> Option<i64> {
+        let n = self.number(key)?;
+        if n.fract() != 0.0 {
+            self.issues.push(json!({
+                "code": "invalid_type",
+                "expected": "integer",
+                "received": "float",
+                "message": "Expected integer, received float",
+                "path": [key],
+            }));
+            return None;
+        }
+        if let Some(min) = min.filter(|m| n < *m as f64) {
+            self.issues.push(json!({
+                "code": "too_small", "minimum": min, "type": "number", "inclusive": true,
+                "exact": false, "message": format!("Number must be greater than or equal to {min}"),
+                "path": [key],
+            }));
+        }
+        if let Some(max) = max.filter(|m| n > *m as f64) {
+            self.issues.push(json!({
+                "code": "too_big", "maximum": max, "type": "number", "inclusive": true,
+                "exact": false, "message": format!("Number must be less than or equal to {max}"),
+                "path": [key],
+            }));
+        }
+        Some(n.clamp(i64::MIN as f64, i64::MAX as f64) as i64)
+    }
+
+    /// An optional array of strings (`z.array(z.string()).optional()`); `""`
+    /// elements are kept (callers filter them, as the original does).
+    pub fn opt_string_list(&mut self, key: &str) -> Vec<String> {
+        match self.present(key) {
+            None | Some(None) => Vec::new(),
+            Some(Some(Value::Array(items))) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.into_iter().enumerate() {
+                    match item {
+                        Value::String(s) => out.push(s),
+                        other => self.invalid_type(json!([key, i]), "string", Some(&other)),
+                    }
+                }
+                out
+            }
+            Some(other) => {
+                self.invalid_type(json!([key]), "array", other.as_ref());
+                Vec::new()
+            }
+        }
+    }
+
     /// Ends validation: any recorded issue becomes one BAD_REQUEST.
     pub fn finish(mut self) -> Result<(), TrpcError> {
         if !self.checked_root {
@@ -273,6 +426,61 @@ impl Input {
             zod: Some(zod),
             allow: None,
         })
+    }
+}
+
+/// zod 3's email pattern (case-insensitive, ASCII):
+/// `^(?!\.)(?!.*\.\.)([A-Z0-9_'+\-\.]*)[A-Z0-9_+-]@([A-Z0-9][A-Z0-9\-]*\.)+[A-Z]{2,}$`.
+pub fn is_zod_email(s: &str) -> bool {
+    if s.starts_with('.') || s.contains("..") {
+        return false;
+    }
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let local_ok = |c: char| c.is_ascii_alphanumeric() || "_'+-.".contains(c);
+    match local.chars().last() {
+        Some(c) if c.is_ascii_alphanumeric() || "_+-".contains(c) => {}
+        _ => return false,
+    }
+    if !local.chars().all(local_ok) {
+        return false;
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let Some((tld, rest)) = labels.split_last() else {
+        return false;
+    };
+    if rest.is_empty() || tld.len() < 2 || !tld.chars().all(|c| c.is_ascii_alphabetic()) {
+        return false;
+    }
+    rest.iter().all(|l| {
+        l.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    })
+}
+
+/// JS `new Date(v)` for the values a JSON input can hold; `None` = Invalid Date.
+/// Strings: an ISO date (`2026-03-15` = UTC midnight), an RFC 3339 date-time,
+/// or a date-time without offset (read as UTC: the functions run in UTC).
+fn coerce_date(v: Option<&Value>) -> Option<chrono::NaiveDateTime> {
+    let from_ms = |ms: f64| {
+        if !ms.is_finite() || ms.abs() > 8.64e15 {
+            return None;
+        }
+        chrono::DateTime::from_timestamp_millis(ms.trunc() as i64).map(|d| d.naive_utc())
+    };
+    match v? {
+        Value::Null => from_ms(0.0),
+        Value::Bool(b) => from_ms(if *b { 1.0 } else { 0.0 }),
+        Value::Number(n) => from_ms(n.as_f64()?),
+        Value::String(s) => {
+            let s = s.trim();
+            if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                return d.and_hms_opt(0, 0, 0);
+            }
+            crate::db::time::parse(s)
+        }
+        Value::Array(_) | Value::Object(_) => None,
     }
 }
 
@@ -367,5 +575,43 @@ mod tests {
     fn length_counts_utf16_units() {
         assert_eq!(js_len("😀"), 2);
         assert_eq!(js_len("é"), 1);
+    }
+
+    #[test]
+    fn zod_email_pattern() {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@example.com",
+            "o'neil@sub.example.org",
+            "x_-@a-b.io",
+        ] {
+            assert!(is_zod_email(ok), "{ok}");
+        }
+        for bad in [
+            ".a@b.co",
+            "a..b@c.co",
+            "a.@b.co",
+            "a@b",
+            "a@b.c",
+            "a@-b.co",
+            "a@b.c0",
+            "ab.co",
+            "a@b..co",
+        ] {
+            assert!(!is_zod_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_coerce_like_js() {
+        let d = |v: Value| coerce_date(Some(&v)).map(|d| crate::db::time::to_iso(&d));
+        assert_eq!(d(json!("2026-03-15")).unwrap(), "2026-03-15T00:00:00.000Z");
+        assert_eq!(d(json!(0)).unwrap(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            d(json!("2026-03-15T10:00:00+02:00")).unwrap(),
+            "2026-03-15T08:00:00.000Z"
+        );
+        assert_eq!(d(json!("soon")), None);
+        assert_eq!(coerce_date(None), None);
     }
 }

@@ -360,3 +360,111 @@ pub fn data(body: &Value) -> &Value {
 pub fn error_code(body: &Value) -> &str {
     body["error"]["data"]["code"].as_str().unwrap_or("<none>")
 }
+
+/// `(upstash round trips, postgres queries)` of a `Server-Timing` header.
+pub fn server_timing_counts(header: &str) -> (u64, u64) {
+    let count = |label: &str| {
+        header
+            .split(',')
+            .find(|part| part.trim().starts_with(label))
+            .and_then(|part| part.split("desc=\"").nth(1))
+            .and_then(|d| d.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(u64::MAX)
+    };
+    (count("upstash"), count("postgres"))
+}
+
+impl TestApp {
+    /// `GET` of one query as Clerk user `user`.
+    pub async fn query_as(&self, user: &str, path: &str, input: Option<Value>) -> (u16, Value) {
+        let (status, body, _) = self.query_timed(user, path, input).await;
+        (status, body)
+    }
+
+    /// `GET` of one query as `user`, with the response's `Server-Timing` header.
+    pub async fn query_timed(
+        &self,
+        user: &str,
+        path: &str,
+        input: Option<Value>,
+    ) -> (u16, Value, String) {
+        let mut url = format!("{}/api/trpc/{path}", self.base_url);
+        if let Some(input) = input {
+            url.push_str(&format!("?input={}", encode(&input.to_string())));
+        }
+        let res = self
+            .http
+            .get(url)
+            .bearer_auth(token_for(user))
+            .send()
+            .await
+            .expect("request sent");
+        let status = res.status().as_u16();
+        let timing = res
+            .headers()
+            .get("server-timing")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body, timing)
+    }
+
+    /// `POST` of one mutation as Clerk user `user`.
+    pub async fn mutate_as(&self, user: &str, path: &str, input: Value) -> (u16, Value) {
+        let req = self
+            .http
+            .post(format!("{}/api/trpc/{path}", self.base_url))
+            .header("content-type", "application/json")
+            .bearer_auth(token_for(user))
+            .body(input.to_string());
+        self.send(req).await
+    }
+
+    /// The members of the Redis set at `key` (full key), sorted.
+    pub async fn redis_smembers(&self, key: &str) -> Vec<String> {
+        let reply = self
+            .redis
+            .command(&Command::new("smembers").arg(key))
+            .await
+            .unwrap();
+        let mut members: Vec<String> = reply
+            .into_array()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(Reply::into_string)
+            .collect();
+        members.sort();
+        members
+    }
+
+    /// Inserts a person straight into Postgres; returns its id.
+    pub async fn insert_person(
+        &self,
+        name: &str,
+        manager_id: Option<&str>,
+        clerk_user_id: Option<&str>,
+    ) -> String {
+        let id = enghub::db::new_id();
+        sqlx::query(
+            "INSERT INTO people (id, first_name, last_name, email, manager_id, clerk_user_id, updated_at)
+             VALUES ($1, $2, 'Test', $3, $4, $5, now())",
+        )
+        .bind(&id)
+        .bind(name)
+        .bind(format!("{}-{}@example.com", name.to_lowercase(), &id[id.len() - 6..]))
+        .bind(manager_id)
+        .bind(clerk_user_id)
+        .execute(&self.db)
+        .await
+        .unwrap();
+        id
+    }
+
+    /// A cache over the test's Redis prefix, as the app builds it.
+    pub fn cache(&self) -> enghub::cache::Cache {
+        enghub::cache::Cache::new(self.redis.clone(), self.prefix.clone())
+    }
+}

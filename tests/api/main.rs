@@ -4,11 +4,15 @@
 
 mod auth;
 mod cache_layer;
+mod comments_and_history;
 mod cron_signature;
 mod db;
 mod health;
 mod helpers;
+mod hierarchy;
+mod meetings;
 mod misconfigured;
+mod people;
 mod rate_limits;
 mod ratelimit;
 mod redis_outage;
