@@ -140,14 +140,18 @@ async fn handle_in_scope(
             if proc_.kind != function_kind || parts.method != expected {
                 return Err(method_error(&parts.method, proc_.kind, &call.path));
             }
-            if proc_.access == Access::Protected {
-                if let Err(e) = authenticate() {
-                    tracing::info!(path = %call.path, reason = %e, "unauthenticated call");
-                    return Err(TrpcError::bare(TrpcCode::Unauthorized));
-                }
-            }
+            let caller = match proc_.access {
+                Access::Public => None,
+                Access::Protected => match authenticate() {
+                    Ok(identity) => Some(identity.user_id),
+                    Err(e) => {
+                        tracing::info!(path = %call.path, reason = %e, "unauthenticated call");
+                        return Err(TrpcError::bare(TrpcCode::Unauthorized));
+                    }
+                },
+            };
             let input = call.input.clone()?;
-            let planned = proc_.plan(input.as_ref())?;
+            let planned = proc_.plan(input.as_ref(), caller.as_deref())?;
             Ok(Slot::Ready {
                 planned,
                 access: proc_.access,

@@ -39,9 +39,11 @@ pub fn register(r: &mut Registry<Ctx>) {
     r.mutation("person.joinProject", join_project);
     r.mutation("person.moveToProject", move_to_project);
     r.mutation("person.leaveProject", leave_project);
-    // `person-me:{userId}` depends on the caller, which a declared key cannot
-    // see: the resolver reads through it with `Cache::cached`.
-    r.query("person.me", Access::Protected, |_: &MeInput| None, me);
+    r.query_for_caller(
+        "person.me",
+        |user_id| CacheKey::PersonMe(user_id.to_string()),
+        me,
+    );
     r.mutation("person.claimAsMe", claim_as_me);
     r.mutation("person.unclaimMe", unclaim_me);
 }
@@ -370,16 +372,12 @@ impl FromInput for MeInput {
     }
 }
 
+/// Read through `person-me:{clerkUserId}` (declared per caller, so it shares
+/// the batch's first round trip).
 async fn me(ctx: Ctx, _: MeInput) -> Result<Option<PersonFull>, ApiError> {
-    let user = ctx.user_id()?.to_string();
-    let key = CacheKey::PersonMe(user.clone());
-    let db = ctx.app.db.clone();
-    ctx.cache
-        .cached(&key, || async move {
-            let mut conn = db.acquire().await?;
-            Ok::<_, ApiError>(people::find_full_by_clerk_user(&mut conn, &user).await?)
-        })
-        .await
+    let user = ctx.user_id()?;
+    let mut conn = ctx.app.db.acquire().await?;
+    Ok(people::find_full_by_clerk_user(&mut conn, user).await?)
 }
 
 pub struct ClaimInput {

@@ -69,7 +69,9 @@ pub struct Planned<C> {
     pub run: Box<dyn FnOnce(C) -> BoxFuture<Result<Output, ApiError>> + Send>,
 }
 
-type PlanFn<C> = Box<dyn Fn(Option<&Value>) -> Result<Planned<C>, TrpcError> + Send + Sync>;
+/// Validates a raw input (and knows the caller's user id, for per-user keys).
+type PlanFn<C> =
+    Box<dyn Fn(Option<&Value>, Option<&str>) -> Result<Planned<C>, TrpcError> + Send + Sync>;
 
 pub struct Procedure<C> {
     pub path: &'static str,
@@ -80,8 +82,13 @@ pub struct Procedure<C> {
 
 impl<C> Procedure<C> {
     /// Validates the raw input and returns the call to run (or BAD_REQUEST).
-    pub fn plan(&self, input: Option<&Value>) -> Result<Planned<C>, TrpcError> {
-        (self.plan)(input)
+    /// `user_id` is the authenticated caller of a protected procedure.
+    pub fn plan(
+        &self,
+        input: Option<&Value>,
+        user_id: Option<&str>,
+    ) -> Result<Planned<C>, TrpcError> {
+        (self.plan)(input, user_id)
     }
 }
 
@@ -150,10 +157,46 @@ impl<C: Send + 'static> Registry<C> {
             path,
             kind: Kind::Query,
             access,
-            plan: Box::new(move |raw| {
+            plan: Box::new(move |raw, _user| {
                 let input: I = parse(raw)?;
                 Ok(Planned {
                     cache: cache(&input),
+                    run: Box::new(move |ctx| {
+                        Box::pin(async move {
+                            let data = to_data(resolve(ctx, input).await?)?;
+                            Ok(Output {
+                                data,
+                                invalidate: vec![],
+                            })
+                        })
+                    }),
+                })
+            }),
+        });
+    }
+
+    /// Registers a protected query whose cache entry belongs to the caller
+    /// (e.g. `person-me:{clerkUserId}`): `cache` maps the caller's user id to
+    /// the key, which the executor then reads in the batch's pipeline.
+    pub fn query_for_caller<I, T, F, Fut>(
+        &mut self,
+        path: &'static str,
+        cache: fn(&str) -> CacheKey,
+        resolve: F,
+    ) where
+        I: FromInput + Send + 'static,
+        T: Serialize + 'static,
+        F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
+        Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
+    {
+        self.insert(Procedure {
+            path,
+            kind: Kind::Query,
+            access: Access::Protected,
+            plan: Box::new(move |raw, user| {
+                let input: I = parse(raw)?;
+                Ok(Planned {
+                    cache: user.map(cache),
                     run: Box::new(move |ctx| {
                         Box::pin(async move {
                             let data = to_data(resolve(ctx, input).await?)?;
@@ -180,7 +223,7 @@ impl<C: Send + 'static> Registry<C> {
             path,
             kind: Kind::Mutation,
             access: Access::Protected,
-            plan: Box::new(move |raw| {
+            plan: Box::new(move |raw, _user| {
                 let input: I = parse(raw)?;
                 Ok(Planned {
                     cache: None,
