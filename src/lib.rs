@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod dev;
 pub mod functions;
+pub mod github;
 pub mod procedures;
 pub mod qstash;
 pub mod ratelimit;

@@ -11,6 +11,7 @@
 //! nothing of caching or tRPC; SQL is written as runtime queries (no database at build time).
 
 pub mod departments;
+pub mod github;
 pub mod seed;
 pub mod time;
 pub mod titles;
