@@ -56,6 +56,9 @@ pub struct SyncOptions {
     pub max_inline_wait: Duration,
     /// PRs per GraphQL page (GitHub's maximum is 100).
     pub page_size: u32,
+    /// At most this many GraphQL pages per sync (`None`: no limit but the deadline);
+    /// like the deadline, the pass is saved and the next sync continues it.
+    pub max_pages: Option<u32>,
     /// How long a sync may hold a project before another may take it over.
     pub lease: Duration,
 }
@@ -68,6 +71,7 @@ impl Default for SyncOptions {
             computing_first_wait: Duration::from_secs(1),
             max_inline_wait: Duration::from_secs(5),
             page_size: 100,
+            max_pages: None,
             lease: Duration::from_secs(15 * 60),
         }
     }
@@ -103,8 +107,8 @@ pub enum SyncError {
     #[error("{0}")]
     GitHub(#[from] GitHubError),
     #[error(
-        "PR history only partly fetched ({fetched} pull requests in this run) before the time \
-         budget ran out; the next sync continues where this one stopped"
+        "PR history only partly fetched ({fetched} pull requests in this run) before the run's \
+         time or page budget ran out; the next sync continues where this one stopped"
     )]
     Partial { fetched: usize },
     #[error("another sync took over this project's lease")]
@@ -466,7 +470,8 @@ async fn pr_pass(
     let watermark = state.pr_watermark;
     let mut rate_limit_waited = false;
     loop {
-        if options.time_left().is_some_and(|left| left.is_zero()) {
+        let out_of_time = options.time_left().is_some_and(|left| left.is_zero());
+        if out_of_time || options.max_pages.is_some_and(|max| pass.pages >= max) {
             pass.result = Err(SyncError::Partial {
                 fetched: pass.fetched,
             });
