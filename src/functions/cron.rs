@@ -77,8 +77,9 @@ pub async fn handle(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
         Err(reason) => return unauthorized(&url, &reason.to_string()),
     };
     match remember_token(app, &message, now).await {
-        Ok(true) => {}
-        Ok(false) => return unauthorized(&url, "replayed"),
+        Ok(TokenUse::First) => {}
+        Ok(TokenUse::Replayed) => return unauthorized(&url, "replayed"),
+        Ok(TokenUse::NoId) => return unauthorized(&url, "missing jti claim"),
         Err(e) => {
             tracing::error!(error = %e, "replay protection unavailable; delivery refused");
             return json_response(
@@ -102,15 +103,22 @@ fn unauthorized(url: &str, reason: &str) -> Response<Bytes> {
     )
 }
 
-/// `SET <prefix>:qstash:jti:<jti> 1 NX EX <until exp>`: `true` the first time.
+/// Whether a verified token was seen before.
+enum TokenUse {
+    First,
+    Replayed,
+    /// Every QStash token has a `jti`; one without cannot be protected from replay.
+    NoId,
+}
+
+/// `SET <prefix>:qstash:jti:<jti> 1 NX EX <until exp>`.
 async fn remember_token(
     app: &App,
     message: &VerifiedMessage,
     now: u64,
-) -> Result<bool, crate::upstash::UpstashError> {
+) -> Result<TokenUse, crate::upstash::UpstashError> {
     let Some(jti) = message.jti.as_deref().filter(|j| !j.is_empty()) else {
-        // Every QStash token has a jti; one without cannot be protected from replay.
-        return Ok(false);
+        return Ok(TokenUse::NoId);
     };
     let until = message.exp.unwrap_or(now) + CLOCK_TOLERANCE_SECS;
     let ttl = until.saturating_sub(now).max(1);
@@ -126,7 +134,11 @@ async fn remember_token(
                 .arg(ttl),
         )
         .await?;
-    Ok(!matches!(reply, Reply::Nil))
+    Ok(if matches!(reply, Reply::Nil) {
+        TokenUse::Replayed
+    } else {
+        TokenUse::First
+    })
 }
 
 /// `{"projectId": <string>}` (other keys ignored, `""` accepted), as the original's

@@ -68,7 +68,11 @@ pub async fn world_with(setup: Setup) -> World {
 impl World {
     /// A client of the fake, as the API builds it.
     pub fn client(&self) -> GitHubClient {
-        GitHubClient::new(reqwest::Client::new(), &self.github.url(), Some(GITHUB_TOKEN))
+        GitHubClient::new(
+            reqwest::Client::new(),
+            &self.github.url(),
+            Some(GITHUB_TOKEN),
+        )
     }
 }
 
@@ -139,8 +143,10 @@ pub fn small_repo() -> FakeRepo {
                 .reviewed_by("bob", "2024-12-31T10:00:00Z")
                 .reviewed_by("bob", "2025-01-02T10:00:00Z")
                 .merged_at("2025-01-02T12:00:00Z"),
-            FakePr::open(2, "bob", "2025-01-06T10:00:00Z").reviewed_by("ann", "2025-01-07T10:00:00Z"),
-            FakePr::open(3, "zoe", "2025-01-08T10:00:00Z").reviewed_by("ann", "2025-01-09T10:00:00Z"),
+            FakePr::open(2, "bob", "2025-01-06T10:00:00Z")
+                .reviewed_by("ann", "2025-01-07T10:00:00Z"),
+            FakePr::open(3, "zoe", "2025-01-08T10:00:00Z")
+                .reviewed_by("ann", "2025-01-09T10:00:00Z"),
         ],
     }
 }
@@ -206,7 +212,10 @@ pub async fn deliver(app: &TestApp, body: &str) -> (u16, reqwest::header::Header
 }
 
 /// `(github_username, period) -> row` of the project's stats.
-pub async fn stats_rows(app: &TestApp, project_id: &str) -> Vec<(String, String, i32, i32, i32, i32)> {
+pub async fn stats_rows(
+    app: &TestApp,
+    project_id: &str,
+) -> Vec<(String, String, i32, i32, i32, i32)> {
     sqlx::query_as(
         "SELECT github_username, period, commits, prs_opened, prs_merged, reviews_done
          FROM contributor_stats WHERE project_id = $1 ORDER BY period, github_username",
@@ -218,7 +227,10 @@ pub async fn stats_rows(app: &TestApp, project_id: &str) -> Vec<(String, String,
 }
 
 /// `(sync_status, sync_error, last_sync_at is set)`.
-pub async fn sync_status(app: &TestApp, project_id: &str) -> Option<(String, Option<String>, bool)> {
+pub async fn sync_status(
+    app: &TestApp,
+    project_id: &str,
+) -> Option<(String, Option<String>, bool)> {
     sqlx::query_as(
         "SELECT sync_status, sync_error, last_sync_at IS NOT NULL FROM github_syncs WHERE project_id = $1",
     )

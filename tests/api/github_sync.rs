@@ -77,7 +77,10 @@ async fn requests_carry_the_token_and_the_original_user_agent() {
         assert_eq!(r.authorization.as_deref(), Some("Bearer ghp_test_token"));
         assert_eq!(r.user_agent.as_deref(), Some("eng-hub"));
     }
-    let graphql = requests.iter().find(|r| r.endpoint == Endpoint::GraphQl).unwrap();
+    let graphql = requests
+        .iter()
+        .find(|r| r.endpoint == Endpoint::GraphQl)
+        .unwrap();
     assert!(graphql
         .query
         .as_deref()
@@ -111,7 +114,10 @@ async fn second_sync_of_an_unchanged_repository_is_a_304_and_one_graphql_page() 
     assert_eq!(count(&world, Endpoint::GraphQl), 1);
     assert_eq!(report.stats_source, StatsSource::NotModified);
     // Only the newest PR (the watermark itself) is re-read.
-    assert_eq!((report.pr_pages, report.prs_fetched, report.prs_total), (1, 1, 3));
+    assert_eq!(
+        (report.pr_pages, report.prs_fetched, report.prs_total),
+        (1, 1, 3)
+    );
     assert_eq!(stats_rows(&world.app, &project).await, before);
 }
 
@@ -127,7 +133,8 @@ async fn an_incremental_sync_picks_up_new_and_updated_pull_requests() {
         let pr2 = repo.prs.iter_mut().find(|p| p.number == 2).unwrap();
         *pr2 = pr2.clone().merged_at("2025-02-01T00:00:00Z");
         repo.prs.push(
-            FakePr::open(4, "bob", "2025-02-02T00:00:00Z").reviewed_by("ann", "2025-02-03T00:00:00Z"),
+            FakePr::open(4, "bob", "2025-02-02T00:00:00Z")
+                .reviewed_by("ann", "2025-02-03T00:00:00Z"),
         );
     });
 
@@ -152,8 +159,11 @@ async fn every_page_is_fetched_with_no_truncation() {
     let project = project_with_team(&world).await;
     world.github.edit_repo(REPO, |repo| {
         for n in 10..35 {
-            repo.prs
-                .push(FakePr::open(n, "ann", &format!("2024-03-{:02}T00:00:00Z", n - 9)));
+            repo.prs.push(FakePr::open(
+                n,
+                "ann",
+                &format!("2024-03-{:02}T00:00:00Z", n - 9),
+            ));
         }
     });
     let opts = SyncOptions {
@@ -186,8 +196,11 @@ async fn a_pass_stopped_by_its_budget_is_reported_and_continued_by_the_next_sync
     let project = project_with_team(&world).await;
     world.github.edit_repo(REPO, |repo| {
         for n in 10..32 {
-            repo.prs
-                .push(FakePr::open(n, "ann", &format!("2024-03-{:02}T00:00:00Z", n - 9)));
+            repo.prs.push(FakePr::open(
+                n,
+                "ann",
+                &format!("2024-03-{:02}T00:00:00Z", n - 9),
+            ));
         }
     });
     let limited = SyncOptions {
@@ -214,7 +227,10 @@ async fn a_pass_stopped_by_its_budget_is_reported_and_continued_by_the_next_sync
         .await
         .unwrap();
     // It continues at the saved cursor: one page with the last 5.
-    assert_eq!((report.pr_pages, report.prs_fetched, report.prs_total), (1, 5, 25));
+    assert_eq!(
+        (report.pr_pages, report.prs_fetched, report.prs_total),
+        (1, 5, 25)
+    );
     let cursor = world
         .github
         .requests()
@@ -258,7 +274,10 @@ async fn stats_still_computing_after_the_budget_fail_transiently_on_a_first_sync
         .await
         .unwrap_err();
 
-    assert!(matches!(err, SyncError::GitHub(GitHubError::StillComputing)));
+    assert!(matches!(
+        err,
+        SyncError::GitHub(GitHubError::StillComputing)
+    ));
     assert!(err.is_transient());
     // 20 + 40 + 80 + 160 ms fit in 500 ms, the next 320 would not: five requests.
     assert_eq!(count(&world, Endpoint::ContributorStats), 5);
@@ -308,8 +327,11 @@ async fn github_server_errors_are_transient_and_a_missing_repository_is_permanen
     let (status, message, _) = sync_status(&world.app, &project).await.unwrap();
     assert_eq!(status, "error");
     assert!(
-        ["GitHub API error: 404 Not Found", "GitHub GraphQL: Could not resolve to a Repository with the name 'acme/widgets'."]
-            .contains(&message.as_deref().unwrap()),
+        [
+            "GitHub API error: 404 Not Found",
+            "GitHub GraphQL: Could not resolve to a Repository with the name 'acme/widgets'."
+        ]
+        .contains(&message.as_deref().unwrap()),
         "{message:?}"
     );
 }
@@ -427,7 +449,11 @@ async fn a_changed_repository_url_discards_the_old_repositorys_facts() {
 
     assert_eq!(report.prs_total, 0);
     assert!(stats_rows(&world.app, &project).await.is_empty());
-    assert!(world.github.requests().iter().all(|r| r.if_none_match.is_none()));
+    assert!(world
+        .github
+        .requests()
+        .iter()
+        .all(|r| r.if_none_match.is_none()));
 }
 
 #[tokio::test]
@@ -438,7 +464,8 @@ async fn without_a_token_no_pull_request_data_is_read() {
     })
     .await;
     let project = project_with_team(&world).await;
-    let client = enghub::github::GitHubClient::new(reqwest::Client::new(), &world.github.url(), None);
+    let client =
+        enghub::github::GitHubClient::new(reqwest::Client::new(), &world.github.url(), None);
 
     let report = sync_project(&world.app.db, &client, &project, &options())
         .await

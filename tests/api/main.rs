@@ -5,6 +5,8 @@
 mod auth;
 mod cron_signature;
 mod db;
+mod github_cron;
+mod github_procedures;
 mod github_support;
 mod github_sync;
 mod health;

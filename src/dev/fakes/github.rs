@@ -213,10 +213,7 @@ impl FakeGitHub {
 
     /// The ETag the fake currently serves for a repository's stats.
     pub fn etag_of(&self, slug: &str) -> Option<String> {
-        self.state()
-            .repos
-            .get(slug)
-            .map(|r| etag(&stats_body(r)))
+        self.state().repos.get(slug).map(|r| etag(&stats_body(r)))
     }
 }
 
@@ -225,7 +222,10 @@ fn stats_body(repo: &FakeRepo) -> String {
 }
 
 fn etag(body: &str) -> String {
-    format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..20])
+    format!(
+        "\"{}\"",
+        &hex::encode(Sha256::digest(body.as_bytes()))[..20]
+    )
 }
 
 fn header(req: &Request<Bytes>, name: &str) -> Option<String> {
@@ -311,7 +311,11 @@ fn graphql(state: &State, vars: &Value) -> Response<Bytes> {
             "errors": [{"type": "NOT_FOUND", "path": ["repository"],
                         "message": format!("Could not resolve to a Repository with the name '{owner}/{name}'.")}],
         });
-        return respond(200, &[("content-type", "application/json")], body.to_string());
+        return respond(
+            200,
+            &[("content-type", "application/json")],
+            body.to_string(),
+        );
     };
     let page_size = vars["pageSize"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
     let start = vars["cursor"]
@@ -339,5 +343,9 @@ fn graphql(state: &State, vars: &Value) -> Response<Bytes> {
         },
         "nodes": nodes,
     }}}});
-    respond(200, &[("content-type", "application/json")], body.to_string())
+    respond(
+        200,
+        &[("content-type", "application/json")],
+        body.to_string(),
+    )
 }
