@@ -5,6 +5,7 @@
 mod auth;
 mod cron_signature;
 mod db;
+mod github_cli;
 mod github_cron;
 mod github_procedures;
 mod github_support;
