@@ -17,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod dev;
 pub mod functions;
+pub mod github;
 pub mod hierarchy;
 pub mod procedures;
 pub mod qstash;

@@ -1,6 +1,6 @@
 //! QStash webhook signatures: the [`Receiver`] that checks the `Upstash-Signature`
 //! header of a delivery against the raw request body, and [`expected_url`], the URL
-//! QStash must have signed for.
+//! QStash must have signed for. Publishing and schedules: [`publisher`].
 //!
 //! # What is verified, in order
 //!
@@ -24,6 +24,10 @@
 //! Nothing in this module parses the body: callers verify first and parse after.
 //! There is no replay protection (`jti` is returned, not checked), as in the original.
 //! Error messages never contain the token.
+
+pub mod publisher;
+
+pub use publisher::{BatchMessage, NewSchedule, Published, Publisher, QStashError};
 
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;

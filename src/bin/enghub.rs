@@ -40,6 +40,17 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
+    /// Sync GitHub stats now, from this machine (every project with a GitHub URL, or one).
+    Sync {
+        /// Only this project.
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Manage the QStash schedule that calls the cron function (QSTASH_URL, QSTASH_TOKEN).
+    Schedule {
+        #[command(subcommand)]
+        action: ScheduleAction,
+    },
     /// Print a dev bearer token signed with the `enghub dev` key pair.
     Token {
         #[arg(long)]
@@ -50,6 +61,29 @@ enum Command {
         #[arg(long, default_value_t = 7 * 24 * 3600)]
         ttl: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum ScheduleAction {
+    /// Create (or, with --id, create or replace) a schedule POSTing to the cron function.
+    Create {
+        /// Cron expression (UTC unless prefixed with `CRON_TZ=<zone> `).
+        #[arg(long, default_value = "0 */6 * * *")]
+        cron: String,
+        /// The public URL of the cron function, e.g. https://<host>/api/cron/github-sync.
+        #[arg(long)]
+        url: String,
+        /// Schedule id; creating with an existing id replaces that schedule.
+        #[arg(long)]
+        id: Option<String>,
+        /// Retries QStash makes after a failed delivery.
+        #[arg(long, default_value_t = 3)]
+        retries: u32,
+    },
+    /// List the schedules of this QStash account.
+    List,
+    /// Delete a schedule by id.
+    Delete { id: String },
 }
 
 fn database_url() -> DevResult<String> {
@@ -100,6 +134,8 @@ async fn main() -> DevResult<()> {
             tokio::signal::ctrl_c().await?;
             Ok(())
         }
+        Command::Sync { project } => operator::sync(project.as_deref()).await,
+        Command::Schedule { action } => operator::schedule(action).await,
         Command::Token { sub, role, ttl } => {
             println!(
                 "{}",
@@ -107,5 +143,125 @@ async fn main() -> DevResult<()> {
             );
             Ok(())
         }
+    }
+}
+
+/// `enghub sync` and `enghub schedule`.
+mod operator {
+    use std::time::Instant;
+
+    use enghub::app::App;
+    use enghub::config::Config;
+    use enghub::dev::local::DevResult;
+    use enghub::github::sync::{sync_and_invalidate, SyncOptions};
+    use enghub::github::RepoSlug;
+    use enghub::qstash::{NewSchedule, Publisher};
+
+    use super::ScheduleAction;
+
+    /// Runs the sync of one or every project here, one at a time, printing a line each.
+    pub async fn sync(project: Option<&str>) -> DevResult<()> {
+        let app = App::new(Config::from_env()?)?;
+        let projects: Vec<(String, String)> = match project {
+            Some(id) => vec![(id.to_owned(), String::new())],
+            None => {
+                let mut conn = app.db.acquire().await?;
+                enghub::db::github::projects_with_github_url(&mut conn).await?
+            }
+        };
+        if projects.is_empty() {
+            println!("no project has a GitHub URL");
+        }
+        let mut failed = 0;
+        let started = Instant::now();
+        for (id, url) in &projects {
+            let label = RepoSlug::parse(url).map_or_else(|| id.clone(), |r| format!("{id} ({r})"));
+            match sync_and_invalidate(&app, id, &SyncOptions::default()).await {
+                Ok(r) => println!(
+                    "ok    {label}: {} GitHub requests, stats {:?}, {} PRs fetched / {} stored, {} rows, {} ms",
+                    r.github_requests,
+                    r.stats_source,
+                    r.prs_fetched,
+                    r.prs_total,
+                    r.stats_rows,
+                    r.elapsed.as_millis()
+                ),
+                Err(e) => {
+                    failed += 1;
+                    println!("error {label}: {e}");
+                }
+            }
+        }
+        println!(
+            "{} synced, {failed} failed in {} ms",
+            projects.len() - failed,
+            started.elapsed().as_millis()
+        );
+        if failed > 0 {
+            return Err(format!("{failed} project(s) failed").into());
+        }
+        Ok(())
+    }
+
+    fn publisher() -> DevResult<Publisher> {
+        let token = std::env::var("QSTASH_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or("QSTASH_TOKEN is not set")?;
+        let url = std::env::var("QSTASH_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| "https://qstash.upstash.io".into());
+        Ok(Publisher::new(
+            reqwest::Client::new(),
+            url.trim(),
+            token.trim(),
+        ))
+    }
+
+    pub async fn schedule(action: ScheduleAction) -> DevResult<()> {
+        let publisher = publisher()?;
+        match action {
+            ScheduleAction::Create {
+                cron,
+                url,
+                id,
+                retries,
+            } => {
+                let parsed = url::Url::parse(&url).map_err(|e| format!("--url: {e}"))?;
+                if parsed.scheme() != "https" && parsed.scheme() != "http" {
+                    return Err("--url must be an http(s) URL".into());
+                }
+                let schedule_id = publisher
+                    .create_schedule(&NewSchedule {
+                        destination: url.clone(),
+                        cron: cron.clone(),
+                        schedule_id: id,
+                        retries: Some(retries),
+                        body: String::new(),
+                    })
+                    .await?;
+                println!("{schedule_id}\t{cron}\t{url}");
+            }
+            ScheduleAction::List => {
+                for s in publisher.list_schedules().await? {
+                    let field =
+                        |k: &str| s.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_owned();
+                    let paused = s.get("isPaused").and_then(|v| v.as_bool()).unwrap_or(false);
+                    println!(
+                        "{}\t{}\t{}{}",
+                        field("scheduleId"),
+                        field("cron"),
+                        field("destination"),
+                        if paused { "\t(paused)" } else { "" }
+                    );
+                }
+            }
+            ScheduleAction::Delete { id } => {
+                publisher.delete_schedule(&id).await?;
+                println!("deleted {id}");
+            }
+        }
+        Ok(())
     }
 }

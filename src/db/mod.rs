@@ -12,6 +12,7 @@
 
 pub mod comments;
 pub mod departments;
+pub mod github;
 pub mod meetings;
 pub mod people;
 pub mod reporting;

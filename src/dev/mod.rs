@@ -3,6 +3,7 @@
 //! way around signature or token checks.
 
 pub mod bridge;
+pub mod fakes;
 pub mod local;
 pub mod server;
 pub mod tokens;

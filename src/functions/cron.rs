@@ -1,16 +1,54 @@
-//! `POST /api/cron/github-sync`: the QStash-signed webhook. The signature is
-//! verified on the raw body bytes before anything parses them; the sync itself
-//! is not built yet and answers 501 after a valid signature.
+//! `POST /api/cron/github-sync`: the QStash-signed webhook that syncs GitHub stats.
+//!
+//! Order of work, each step only after the previous one passed:
+//! 1. `POST` only (405 otherwise).
+//! 2. The `Upstash-Signature` is verified on the raw body bytes (401 with a precise
+//!    reason).
+//! 3. Replay protection: the token's `jti` is remembered in Redis until the token
+//!    expires (`SET NX EX`); a second delivery of the same token is 401 `replayed`.
+//!    QStash signs every delivery attempt afresh, so its own retries pass. If Redis
+//!    cannot be asked the delivery is refused with 503 (QStash retries): the check
+//!    fails closed.
+//! 4. Only now is the body parsed. `{"projectId": "..."}` syncs that project and
+//!    answers `{"synced": [id]}`. Anything else syncs every project with a GitHub URL:
+//!    with `QSTASH_TOKEN` set, by publishing one `{"projectId"}` message per project
+//!    back to this endpoint (one `POST /v2/batch`) and answering at once
+//!    `{"enqueued": [ids], "results": [...]}`; without it, inline with bounded
+//!    concurrency, answering `{"results": [{projectId, success, error?}]}`.
+//!
+//! Status codes tell QStash what to do: 2xx delivered; a permanent failure (unknown
+//! project, no or invalid URL, repository gone) 489 with
+//! `Upstash-NonRetryable-Error: true` (no retry, straight to the DLQ); a transient
+//! one (GitHub 5xx or rate limit, network, database) 500/503, with `Retry-After` when
+//! GitHub said how long to wait, so QStash retries then rather than hammering.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
-use serde_json::json;
+use futures::future::BoxFuture;
+use futures::StreamExt;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use serde_json::{json, Value};
 
 use super::json_response;
 use crate::app::App;
-use crate::qstash;
+use crate::db::github as sql;
+use crate::github::sync::{self, SyncError, SyncOptions};
+use crate::github::RepoSlug;
+use crate::qstash::{self, BatchMessage, Publisher, VerifiedMessage, CLOCK_TOLERANCE_SECS};
+use crate::upstash::{Command, Reply};
+
+/// The function may run 300 s on Vercel; syncs stop fetching well before.
+const SYNC_BUDGET: Duration = Duration::from_secs(240);
+/// Inline syncs at once when QStash cannot fan out.
+const INLINE_CONCURRENCY: usize = 4;
+/// Retries QStash makes for each fanned-out message (after the first attempt).
+const FAN_OUT_RETRIES: u32 = 5;
+/// QStash accepts at most this many messages per batch call.
+const BATCH_SIZE: usize = 100;
+/// The status QStash treats as "do not retry" (with the header below).
+const NON_RETRYABLE: u16 = 489;
 
 pub async fn handle(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
     let (parts, body) = req.into_parts();
@@ -20,7 +58,7 @@ pub async fn handle(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
             &json!({"error": "method not allowed"}),
         );
         res.headers_mut()
-            .insert(http::header::ALLOW, http::HeaderValue::from_static("POST"));
+            .insert(http::header::ALLOW, HeaderValue::from_static("POST"));
         return res;
     }
     let signature = parts
@@ -34,17 +72,249 @@ pub async fn handle(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
         .unwrap_or("/api/cron/github-sync");
     let url = qstash::expected_url(app.config.public_url.as_deref(), &parts.headers, path);
     let now = chrono::Utc::now().timestamp().max(0) as u64;
-    match app.qstash.verify(signature, &body, &url, now) {
-        Err(reason) => {
-            tracing::warn!(%reason, url, "rejected QStash delivery");
-            json_response(
-                StatusCode::UNAUTHORIZED,
-                &json!({"error": "invalid signature", "reason": reason.to_string()}),
-            )
+    let message = match app.qstash.verify(signature, &body, &url, now) {
+        Ok(message) => message,
+        Err(reason) => return unauthorized(&url, &reason.to_string()),
+    };
+    match remember_token(app, &message, now).await {
+        Ok(TokenUse::First) => {}
+        Ok(TokenUse::Replayed) => return unauthorized(&url, "replayed"),
+        Ok(TokenUse::NoId) => return unauthorized(&url, "missing jti claim"),
+        Err(e) => {
+            tracing::error!(error = %e, "replay protection unavailable; delivery refused");
+            return json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"error": "replay protection unavailable"}),
+            );
         }
-        Ok(_) => json_response(
-            StatusCode::NOT_IMPLEMENTED,
-            &json!({"error": "not implemented yet"}),
-        ),
     }
+
+    match single_project(&body) {
+        Some(project_id) => sync_one(app, &project_id).await,
+        None => sync_all(app, &message, &parts.headers).await,
+    }
+}
+
+fn unauthorized(url: &str, reason: &str) -> Response<Bytes> {
+    tracing::warn!(reason, url, "rejected QStash delivery");
+    json_response(
+        StatusCode::UNAUTHORIZED,
+        &json!({"error": "invalid signature", "reason": reason}),
+    )
+}
+
+/// Whether a verified token was seen before.
+enum TokenUse {
+    First,
+    Replayed,
+    /// Every QStash token has a `jti`; one without cannot be protected from replay.
+    NoId,
+}
+
+/// `SET <prefix>:qstash:jti:<jti> 1 NX EX <until exp>`.
+async fn remember_token(
+    app: &App,
+    message: &VerifiedMessage,
+    now: u64,
+) -> Result<TokenUse, crate::upstash::UpstashError> {
+    let Some(jti) = message.jti.as_deref().filter(|j| !j.is_empty()) else {
+        return Ok(TokenUse::NoId);
+    };
+    let until = message.exp.unwrap_or(now) + CLOCK_TOLERANCE_SECS;
+    let ttl = until.saturating_sub(now).max(1);
+    let key = format!("{}:qstash:jti:{jti}", app.config.key_prefix);
+    let reply = app
+        .redis
+        .command(
+            &Command::new("set")
+                .arg(key)
+                .arg("1")
+                .arg("NX")
+                .arg("EX")
+                .arg(ttl),
+        )
+        .await?;
+    Ok(if matches!(reply, Reply::Nil) {
+        TokenUse::Replayed
+    } else {
+        TokenUse::First
+    })
+}
+
+/// `{"projectId": <string>}` (other keys ignored, `""` accepted), as the original's
+/// zod schema; anything else means "every project".
+fn single_project(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    value.get("projectId")?.as_str().map(str::to_owned)
+}
+
+/// The answer for a failed sync, by what QStash should do about it.
+fn failure(error: &SyncError) -> Response<Bytes> {
+    let body = json!({"error": error.to_string()});
+    if !error.is_transient() {
+        let mut res = json_response(StatusCode::from_u16(NON_RETRYABLE).expect("valid"), &body);
+        res.headers_mut().insert(
+            "upstash-nonretryable-error",
+            HeaderValue::from_static("true"),
+        );
+        return res;
+    }
+    match error.retry_after() {
+        Some(wait) => {
+            let mut res = json_response(StatusCode::SERVICE_UNAVAILABLE, &body);
+            res.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                HeaderValue::from(wait.as_secs().max(1)),
+            );
+            res
+        }
+        None => json_response(StatusCode::INTERNAL_SERVER_ERROR, &body),
+    }
+}
+
+async fn sync_one(app: &App, project_id: &str) -> Response<Bytes> {
+    let options = SyncOptions::within(SYNC_BUDGET);
+    match sync::sync_and_invalidate(app, project_id, &options).await {
+        Ok(report) => {
+            tracing::info!(
+                project_id,
+                repo = %report.repo,
+                github_requests = report.github_requests,
+                prs_fetched = report.prs_fetched,
+                ms = report.elapsed.as_millis() as u64,
+                "GitHub sync done"
+            );
+            json_response(StatusCode::OK, &json!({"synced": [project_id]}))
+        }
+        // The sync holding the lease will write the same stats: nothing to retry.
+        Err(SyncError::AlreadyRunning) => json_response(
+            StatusCode::OK,
+            &json!({"synced": [], "alreadyRunning": [project_id]}),
+        ),
+        Err(e) => {
+            tracing::warn!(project_id, error = %e, transient = e.is_transient(), "GitHub sync failed");
+            failure(&e)
+        }
+    }
+}
+
+/// Every project with a GitHub URL: `(id, parsed repository or None)`.
+async fn projects(app: &App) -> Result<Vec<(String, Option<RepoSlug>)>, sqlx::Error> {
+    let mut conn = app.db.acquire().await?;
+    let rows = sql::projects_with_github_url(&mut conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, url)| (id, RepoSlug::parse(&url)))
+        .collect())
+}
+
+fn invalid_url_result(project_id: &str) -> Value {
+    json!({"projectId": project_id, "success": false, "error": SyncError::InvalidUrl.to_string()})
+}
+
+async fn sync_all(app: &App, message: &VerifiedMessage, headers: &HeaderMap) -> Response<Bytes> {
+    let projects = match projects(app).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "could not list projects to sync");
+            return json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"error": "database error"}),
+            );
+        }
+    };
+    match &app.config.qstash_token {
+        Some(token) => {
+            let publisher =
+                Publisher::new(app.http.clone(), &app.config.qstash_url, token.expose());
+            fan_out(&publisher, &projects, message, headers).await
+        }
+        None => sync_inline(app, &projects).await,
+    }
+}
+
+/// One QStash message per project, to the URL this delivery was signed for.
+async fn fan_out(
+    publisher: &Publisher,
+    projects: &[(String, Option<RepoSlug>)],
+    message: &VerifiedMessage,
+    headers: &HeaderMap,
+) -> Response<Bytes> {
+    // A retry of this delivery carries the same message id, so its messages are
+    // deduplicated by QStash instead of syncing every project twice.
+    let tick = headers
+        .get("upstash-message-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("t{}", chrono::Utc::now().timestamp() / 60));
+    let mut results = Vec::new();
+    let mut messages = Vec::new();
+    let mut ids = Vec::new();
+    for (id, repo) in projects {
+        if repo.is_none() {
+            results.push(invalid_url_result(id));
+            continue;
+        }
+        messages.push(BatchMessage::json(
+            &message.sub,
+            &json!({"projectId": id}),
+            &format!("github-sync-{id}-{tick}"),
+            FAN_OUT_RETRIES,
+        ));
+        ids.push(id.clone());
+    }
+    let mut published = Vec::with_capacity(messages.len());
+    for chunk in messages.chunks(BATCH_SIZE) {
+        match publisher.batch(chunk).await {
+            Ok(answers) => published.extend(answers),
+            Err(e) => {
+                tracing::error!(error = %e, "QStash fan-out failed");
+                return json_response(
+                    StatusCode::BAD_GATEWAY,
+                    &json!({"error": format!("could not enqueue the project syncs: {e}")}),
+                );
+            }
+        }
+    }
+    for (id, answer) in ids.iter().zip(&published) {
+        results.push(json!({"projectId": id, "success": true, "messageId": answer.message_id}));
+    }
+    tracing::info!(enqueued = ids.len(), "GitHub syncs enqueued");
+    json_response(
+        StatusCode::OK,
+        &json!({"enqueued": ids, "results": results}),
+    )
+}
+
+/// Without QStash: every project here, a few at a time, within the time budget.
+async fn sync_inline(app: &App, projects: &[(String, Option<RepoSlug>)]) -> Response<Bytes> {
+    let options = SyncOptions {
+        deadline: Some(Instant::now() + SYNC_BUDGET),
+        ..SyncOptions::default()
+    };
+    let options = &options;
+    // Boxed so the stream's futures are `Send` for every borrow (a closure returning
+    // a bare async block is not, as far as the compiler can prove).
+    let syncs: Vec<BoxFuture<'_, Value>> = projects
+        .iter()
+        .map(|(id, repo)| -> BoxFuture<'_, Value> {
+            Box::pin(async move {
+                if repo.is_none() {
+                    return invalid_url_result(id);
+                }
+                match sync::sync_and_invalidate(app, id, options).await {
+                    Ok(_) => json!({"projectId": id, "success": true}),
+                    Err(e) => {
+                        tracing::warn!(project_id = %id, error = %e, "GitHub sync failed");
+                        json!({"projectId": id, "success": false, "error": e.to_string()})
+                    }
+                }
+            })
+        })
+        .collect();
+    let results: Vec<Value> = futures::stream::iter(syncs)
+        .buffered(INLINE_CONCURRENCY)
+        .collect()
+        .await;
+    json_response(StatusCode::OK, &json!({"results": results}))
 }

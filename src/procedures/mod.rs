@@ -9,6 +9,7 @@ use crate::cache::Cache;
 use crate::trpc::{ApiError, Registry, TrpcCode, TrpcError};
 
 pub mod department;
+pub mod github_stats;
 pub mod health;
 pub mod manager_change;
 pub mod meeting;
@@ -42,6 +43,7 @@ pub fn registry() -> Registry<Ctx> {
     let mut r = Registry::default();
     health::register(&mut r);
     department::register(&mut r);
+    github_stats::register(&mut r);
     title::register(&mut r);
     person::register(&mut r);
     manager_change::register(&mut r);

@@ -1,0 +1,103 @@
+//! The operator commands `enghub schedule` and `enghub sync`, run as the real binary
+//! against the fake QStash and GitHub.
+
+use enghub::dev::fakes::qstash::FakeQStash;
+
+use crate::github_support::*;
+use crate::helpers::{clerk_keys, server_url, BRIDGE_TOKEN, QSTASH_CURRENT, QSTASH_NEXT};
+
+async fn enghub(args: &[&str], env: &[(&str, String)]) -> (bool, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_enghub"))
+        .args(args)
+        .env_clear()
+        .env("RUST_LOG", "error")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .await
+        .expect("enghub runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn schedule_create_list_and_delete_talk_to_qstash() {
+    let qstash = FakeQStash::start().await;
+    let env = [
+        ("QSTASH_URL", qstash.url()),
+        ("QSTASH_TOKEN", "qstash-cli-token".to_string()),
+    ];
+    let url = "https://hub.example.com/api/cron/github-sync";
+
+    let (ok, out, err) = enghub(
+        &["schedule", "create", "--cron", "0 */6 * * *", "--url", url],
+        &env,
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    let created = &qstash.received()[0];
+    assert_eq!(created.method, "POST");
+    assert_eq!(created.target, format!("/v2/schedules/{url}"));
+    assert_eq!(created.headers["upstash-cron"], "0 */6 * * *");
+    assert_eq!(created.headers["upstash-method"], "POST");
+    assert_eq!(created.headers["authorization"], "Bearer qstash-cli-token");
+    assert_eq!(created.body, "");
+    let id = out.split('\t').next().unwrap().to_owned();
+    assert!(id.starts_with("scd_"), "{out}");
+
+    let (ok, out, _) = enghub(&["schedule", "list"], &env).await;
+    assert!(ok);
+    assert_eq!(out.trim(), format!("{id}\t0 */6 * * *\t{url}"));
+
+    let (ok, out, _) = enghub(&["schedule", "delete", &id], &env).await;
+    assert!(ok, "{out}");
+    let (_, out, _) = enghub(&["schedule", "list"], &env).await;
+    assert_eq!(out.trim(), "");
+}
+
+#[tokio::test]
+async fn schedule_without_a_token_names_the_variable() {
+    let (ok, _, err) = enghub(&["schedule", "list"], &[]).await;
+    assert!(!ok);
+    assert!(err.contains("QSTASH_TOKEN"), "{err}");
+}
+
+#[tokio::test]
+async fn sync_prints_a_line_per_project() {
+    let world = world().await;
+    let project = project_with_team(&world).await;
+    let env = [
+        (
+            "DATABASE_URL",
+            format!("{}/{}", server_url(), world.app.db_name),
+        ),
+        (
+            "UPSTASH_REDIS_REST_URL",
+            world.app.bridge.as_ref().unwrap().url(),
+        ),
+        ("UPSTASH_REDIS_REST_TOKEN", BRIDGE_TOKEN.to_string()),
+        ("QSTASH_CURRENT_SIGNING_KEY", QSTASH_CURRENT.to_string()),
+        ("QSTASH_NEXT_SIGNING_KEY", QSTASH_NEXT.to_string()),
+        ("CLERK_JWT_KEY", clerk_keys().public_pem()),
+        ("ENGHUB_KEY_PREFIX", world.app.prefix.clone()),
+        ("GITHUB_API_URL", world.github.url()),
+        ("GITHUB_TOKEN", GITHUB_TOKEN.to_string()),
+    ];
+
+    let (ok, out, err) = enghub(&["sync"], &env).await;
+    assert!(ok, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!(
+            "ok    {project} (acme/widgets): 2 GitHub requests"
+        )),
+        "{out}"
+    );
+    assert!(lines[1].starts_with("1 synced, 0 failed"), "{out}");
+
+    let (ok, out, _) = enghub(&["sync", "--project", "missing"], &env).await;
+    assert!(!ok);
+    assert!(out.contains("error missing: Project not found."), "{out}");
+}
