@@ -394,6 +394,47 @@ impl Cache {
         }
     }
 
+    /// Deletes every key under this deployment's prefix (cache entries,
+    /// generations, locks and rate-limit counters), e.g. after the database
+    /// was recreated. SCAN-based, in batches; returns how many were deleted.
+    pub async fn flush(&self) -> Result<u64, UpstashError> {
+        let pattern = format!("{}:*", self.prefix);
+        let mut cursor = "0".to_string();
+        let mut deleted = 0;
+        loop {
+            let reply = self
+                .redis
+                .command(
+                    &Command::new("scan")
+                        .arg(cursor.as_str())
+                        .arg("match")
+                        .arg(pattern.as_str())
+                        .arg("count")
+                        .arg(500_u64),
+                )
+                .await?;
+            let mut parts = reply.into_array().unwrap_or_default().into_iter();
+            cursor = parts
+                .next()
+                .and_then(Reply::into_string)
+                .unwrap_or_else(|| "0".into());
+            let keys: Vec<String> = parts
+                .next()
+                .and_then(Reply::into_array)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(Reply::into_string)
+                .collect();
+            if !keys.is_empty() {
+                let reply = self.redis.command(&Command::new("del").args(keys)).await?;
+                deleted += reply.as_int().unwrap_or(0).max(0) as u64;
+            }
+            if cursor == "0" {
+                return Ok(deleted);
+            }
+        }
+    }
+
     /// Waits while another caller fills the key: polls until the value
     /// appears, this caller becomes the filler (the lock was freed), or
     /// [`FILL_WAIT`] has passed (then it should read Postgres itself).

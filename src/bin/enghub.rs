@@ -51,6 +51,11 @@ enum Command {
         #[command(subcommand)]
         action: ScheduleAction,
     },
+    /// Cache maintenance against UPSTASH_REDIS_REST_URL.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
     /// Print a dev bearer token signed with the `enghub dev` key pair.
     Token {
         #[arg(long)]
@@ -61,6 +66,12 @@ enum Command {
         #[arg(long, default_value_t = 7 * 24 * 3600)]
         ttl: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum CacheAction {
+    /// Delete every key under ENGHUB_KEY_PREFIX (cache, generations, locks, rate limits).
+    Flush,
 }
 
 #[derive(Subcommand)]
@@ -136,6 +147,14 @@ async fn main() -> DevResult<()> {
         }
         Command::Sync { project } => operator::sync(project.as_deref()).await,
         Command::Schedule { action } => operator::schedule(action).await,
+        Command::Cache {
+            action: CacheAction::Flush,
+        } => {
+            let app = enghub::app::App::new(enghub::config::Config::from_env()?)?;
+            let deleted = app.cache.flush().await?;
+            println!("deleted {deleted} keys under {}:*", app.cache.prefix());
+            Ok(())
+        }
         Command::Token { sub, role, ttl } => {
             println!(
                 "{}",

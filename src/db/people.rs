@@ -400,8 +400,8 @@ pub async fn insert(
 ) -> Result<Person, sqlx::Error> {
     let sql = format!(
         "INSERT INTO people (id, first_name, last_name, callsign, email, github_username, \
-         gitlab_username, image_url, manager_id, role_id, title_id, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {PERSON_COLUMNS}"
+         gitlab_username, image_url, manager_id, role_id, title_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {PERSON_COLUMNS}"
     );
     sqlx::query_as(&sql)
         .bind(id)

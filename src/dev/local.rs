@@ -76,12 +76,16 @@ pub async fn run(port: u16) -> DevResult<()> {
     }
     let pool = db::connect_lazy(&vars["DATABASE_URL"], false)?;
     db::migrate(&pool).await?;
-    match db::seed(&pool).await? {
-        db::SeedOutcome::Seeded { .. } => println!("postgres: migrated and seeded with demo data"),
-        db::SeedOutcome::AlreadySeeded => {
-            println!("postgres: migrated (demo data already present)")
+    let fresh = match db::seed(&pool).await? {
+        db::SeedOutcome::Seeded { .. } => {
+            println!("postgres: migrated and seeded with demo data");
+            true
         }
-    }
+        db::SeedOutcome::AlreadySeeded => {
+            println!("postgres: migrated (demo data already present)");
+            false
+        }
+    };
     pool.close().await;
 
     let _bridge = if set(&vars, "UPSTASH_REDIS_REST_URL") {
@@ -138,8 +142,20 @@ pub async fn run(port: u16) -> DevResult<()> {
     }
 
     let instance = Instance::from_config(Config::from_vars(&vars));
-    if let Instance::Misconfigured(e) = &instance {
-        return Err(e.clone().into());
+    let app = match &instance {
+        Instance::Misconfigured(e) => return Err(e.clone().into()),
+        Instance::Ready(app) => app,
+    };
+    if fresh {
+        // A new database: entries cached from an earlier one would be served
+        // for up to a day.
+        match app.cache.flush().await {
+            Ok(n) => println!(
+                "redis: fresh database, deleted {n} keys under {}:*",
+                app.cache.prefix()
+            ),
+            Err(e) => println!("redis: could not flush old cache entries ({e})"),
+        }
     }
     let (addr, server) =
         super::server::spawn(SocketAddr::from(([127, 0, 0, 1], port)), instance).await?;

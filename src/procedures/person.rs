@@ -128,10 +128,16 @@ impl FromInput for CreateInput {
 }
 
 /// Inserts the person and, with a manager, its first manager change, in one
-/// transaction. A new person has no reports, so no loop is possible.
+/// transaction. A new person has no reports, so no loop is possible; the
+/// reporting-lines lock still orders it against concurrent moves.
 async fn create(ctx: Ctx, CreateInput(fields): CreateInput) -> Result<Mutated<Person>, ApiError> {
     let user = ctx.user_id()?.to_string();
     let mut tx = ctx.app.db.begin().await?;
+    if fields.manager_id.is_some() {
+        // Serialise with manager changes: a move that collected its subtree's
+        // chain keys before this insert must not miss the new report.
+        hierarchy::lock_reporting_lines(&mut tx).await?;
+    }
     let person = people::insert(&mut tx, &new_id(), &fields).await?;
     let mut keys = invalidate_people_cache(None);
     if let Some(manager) = &person.manager_id {

@@ -310,3 +310,25 @@ async fn invalidation_helpers_delete_exactly_their_keys() {
         }
     }
 }
+
+#[tokio::test]
+async fn flush_deletes_every_key_under_the_prefix_and_nothing_else() {
+    let app = spawn_app().await;
+    let cache = Cache::new(app.redis.clone(), app.prefix.clone());
+    for i in 0..1_200 {
+        app.redis_set(&app.key(&format!("project:p{i}")), "{}")
+            .await;
+    }
+    let other = format!("{}-other:departments:all", app.prefix);
+    app.redis_set(&other, "[]").await;
+
+    let deleted = cache.flush().await.unwrap();
+
+    assert_eq!(deleted, 1_200);
+    assert_eq!(app.redis_get(&app.key("project:p7")).await, None);
+    assert_eq!(app.redis_get(&other).await.as_deref(), Some("[]"));
+    app.redis
+        .command(&Command::new("del").arg(other.as_str()))
+        .await
+        .unwrap();
+}
