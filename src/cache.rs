@@ -154,12 +154,12 @@ return { value, generation, leader }
 
 /// Stores a value only if no invalidation happened since it was read, then
 /// releases the fill lock if this caller holds it. KEYS = key, generation,
-/// lock; ARGV = generation seen at read time, value, ttl seconds, lock token.
-/// Returns 1 when stored.
+/// lock; ARGV = generation seen at read time, value ("" = nothing to store,
+/// only release the lock), ttl seconds, lock token. Returns 1 when stored.
 const STORE_LUA: &str = r#"#!lua flags=allow-key-locking
 -- enghub cache write-back, conditional on the generation seen by the reader
 local stored = 0
-if (redis.call("GET", KEYS[2]) or "0") == ARGV[1] then
+if ARGV[2] ~= "" and (redis.call("GET", KEYS[2]) or "0") == ARGV[1] then
   redis.call("SET", KEYS[1], ARGV[2], "EX", ARGV[3])
   stored = 1
 end
@@ -169,14 +169,15 @@ end
 return stored
 "#;
 
-/// Deletes keys and bumps their generations, atomically. KEYS = key1, gen1,
-/// lock1, key2, gen2, lock2, ...; ARGV = generation ttl seconds.
+/// Deletes keys and gives them a new generation, atomically. KEYS = key1,
+/// gen1, lock1, key2, gen2, lock2, ...; ARGV = generation ttl seconds, a
+/// value never used before (so a generation that expired and came back can
+/// never equal one a slow reader saw).
 const INVALIDATE_LUA: &str = r#"#!lua flags=allow-key-locking
--- enghub cache invalidation: delete, bump the generation, free the fill lock
+-- enghub cache invalidation: delete, new generation, free the fill lock
 for i = 1, #KEYS, 3 do
   redis.call("DEL", KEYS[i], KEYS[i + 2])
-  redis.call("INCR", KEYS[i + 1])
-  redis.call("EXPIRE", KEYS[i + 1], ARGV[1])
+  redis.call("SET", KEYS[i + 1], ARGV[2], "EX", ARGV[1])
 end
 return #KEYS / 3
 "#;
@@ -185,8 +186,8 @@ static READ_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(READ_LUA));
 static STORE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(STORE_LUA));
 static INVALIDATE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(INVALIDATE_LUA));
 
-/// How long a generation outlives its last invalidation. A reader slower than
-/// this whose generation expired sees "0" and cannot write (safe direction).
+/// How long a generation outlives its last invalidation (generations are
+/// unique values, so one that expired never matches what a reader saw).
 const GENERATION_TTL_SECS: u64 = 86_400;
 /// How long one filler may hold a key's fill lock.
 pub const FILL_LOCK_MS: u64 = 5_000;
@@ -324,8 +325,9 @@ impl Cache {
         Ok(self.lookup(key, token, &reply))
     }
 
-    /// The conditional write-back of `value` for a reader holding `ticket`.
-    /// `null` is never stored (it would never be served).
+    /// The conditional write-back of `value` for a reader holding `ticket`,
+    /// releasing its fill lock. `null` is never stored (it would never be
+    /// served): then the command only releases the lock.
     pub fn store_command(&self, ticket: &Ticket, value: &Value) -> Command {
         let key = &ticket.key;
         Command::evalsha(
@@ -344,12 +346,13 @@ impl Cache {
         )
     }
 
-    /// Writes back several values in one pipeline; returns how many were
-    /// stored (a value whose key was invalidated since its read is dropped).
+    /// Writes back several values in one pipeline and releases the fill
+    /// locks the tickets hold; returns how many were stored (a value whose key
+    /// was invalidated since its read is dropped, and so is `null`).
     pub async fn store_many(&self, entries: &[(Ticket, Value)]) -> Result<usize, UpstashError> {
         let cmds: Vec<Command> = entries
             .iter()
-            .filter(|(_, v)| !v.is_null())
+            .filter(|(t, v)| !v.is_null() || t.leader)
             .map(|(t, v)| self.store_command(t, v))
             .collect();
         if cmds.is_empty() {
@@ -379,10 +382,11 @@ impl Cache {
             .iter()
             .flat_map(|k| [self.key(k), self.generation_key(k), self.lock_key(k)])
             .collect();
+        let generation = format!("{}-{}", crate::ratelimit::now_ms(), lock_token());
         Some(Command::evalsha(
             &INVALIDATE_SCRIPT,
             redis_keys,
-            [GENERATION_TTL_SECS],
+            [Arg::from(GENERATION_TTL_SECS), Arg::from(generation)],
         ))
     }
 
@@ -479,13 +483,18 @@ impl Cache {
                 None
             }
         };
-        let value = fetch().await?;
-        if let (Some(ticket), Ok(json)) = (ticket, serde_json::to_value(&value)) {
+        let fetched = fetch().await;
+        if let Some(ticket) = ticket {
+            // On an error, or a null, this only releases the fill lock.
+            let json = match &fetched {
+                Ok(v) => serde_json::to_value(v).unwrap_or(Value::Null),
+                Err(_) => Value::Null,
+            };
             if let Err(e) = self.store_many(&[(ticket, json)]).await {
                 tracing::warn!(key = %self.key(key), error = %e, "cache write failed");
             }
         }
-        Ok(value)
+        fetched
     }
 }
 

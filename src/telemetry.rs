@@ -45,6 +45,11 @@ impl RequestStats {
         Arc::new(Self::default())
     }
 
+    /// The stats of the request this task is serving, if any.
+    pub fn current() -> Option<Arc<Self>> {
+        CURRENT.try_with(Arc::clone).ok()
+    }
+
     /// Runs `fut` with these stats as the current request's.
     pub async fn scope<F: Future>(self: &Arc<Self>, fut: F) -> F::Output {
         CURRENT.scope(self.clone(), fut).await
@@ -74,6 +79,14 @@ impl RequestStats {
             pg_queries: self.pg_queries.load(Ordering::Relaxed),
             pg_micros: self.pg_micros.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// `client`, counting its round trips into the current request's stats.
+pub fn observed(client: &crate::upstash::UpstashClient) -> crate::upstash::UpstashClient {
+    match RequestStats::current() {
+        Some(stats) => client.with_observer(stats.upstash_observer()),
+        None => client.clone(),
     }
 }
 

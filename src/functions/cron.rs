@@ -123,8 +123,7 @@ async fn remember_token(
     let until = message.exp.unwrap_or(now) + CLOCK_TOLERANCE_SECS;
     let ttl = until.saturating_sub(now).max(1);
     let key = format!("{}:qstash:jti:{jti}", app.config.key_prefix);
-    let reply = app
-        .redis
+    let reply = crate::telemetry::observed(&app.redis)
         .command(
             &Command::new("set")
                 .arg(key)

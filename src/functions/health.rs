@@ -22,7 +22,10 @@ pub async fn handle(app: &Arc<App>, _req: Request<Bytes>) -> Response<Bytes> {
         }
     };
     let redis = async {
-        match app.redis.command(&Command::new("ping")).await {
+        match crate::telemetry::observed(&app.redis)
+            .command(&Command::new("ping"))
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => Err(e.to_string()),
         }

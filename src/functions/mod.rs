@@ -7,6 +7,7 @@ use http_body_util::BodyExt;
 use serde_json::json;
 
 use crate::app::Instance;
+use crate::telemetry::RequestStats;
 use crate::trpc::Kind;
 
 mod cron;
@@ -29,12 +30,22 @@ pub enum Function {
     CronGithubSync,
 }
 
-/// Answers one request of `function`.
+/// Answers one request of `function`. Every response carries its cost in a
+/// `Server-Timing` header (Upstash round trips, Postgres queries).
 pub async fn handle(
     instance: &Instance,
     function: Function,
     req: Request<Bytes>,
 ) -> Response<Bytes> {
+    let stats = RequestStats::new();
+    let mut res = stats.scope(dispatch(instance, function, req)).await;
+    if let Ok(v) = http::HeaderValue::from_str(&stats.costs().server_timing()) {
+        res.headers_mut().insert("server-timing", v);
+    }
+    res
+}
+
+async fn dispatch(instance: &Instance, function: Function, req: Request<Bytes>) -> Response<Bytes> {
     let app = match instance {
         Instance::Ready(app) => app,
         Instance::Misconfigured(err) => {

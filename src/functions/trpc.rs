@@ -11,17 +11,18 @@
 //! Postgres, mutations still commit, and rate limiting follows
 //! `RATE_LIMIT_ON_ERROR`; the request logs one warning.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 
 use super::respond::{apply_cors, preflight};
 use crate::app::App;
 use crate::auth::{self, AuthError, Identity};
-use crate::cache::{Cache, Lookup, Ticket};
+use crate::cache::{Cache, CacheKey, Lookup, Ticket};
 use crate::config::RateLimitOnError;
 use crate::procedures::Ctx;
 use crate::ratelimit::{now_ms, Limiter};
@@ -59,10 +60,8 @@ fn method_error(method: &Method, kind: Kind, path: &str) -> TrpcError {
 }
 
 pub async fn handle(app: &Arc<App>, function_kind: Kind, req: Request<Bytes>) -> Response<Bytes> {
-    let stats = RequestStats::new();
-    stats
-        .scope(handle_in_scope(app, function_kind, req, stats.clone()))
-        .await
+    let stats = RequestStats::current().unwrap_or_else(RequestStats::new);
+    handle_in_scope(app, function_kind, req, stats).await
 }
 
 /// What the log line of a request reports.
@@ -162,7 +161,7 @@ async fn handle_in_scope(
     }
     let user = identity.and_then(Result::ok);
 
-    first_round_trip(
+    let orphaned = first_round_trip(
         app,
         &cache,
         function_kind,
@@ -171,14 +170,11 @@ async fn handle_in_scope(
         &mut tally,
     )
     .await;
-    let results = run_resolvers(app, &cache, user, &request, slots, &mut tally).await;
+    let results = run_resolvers(app, &cache, user, &request, slots, orphaned, &mut tally).await;
 
     let mut res = wire::respond(&request, &results);
     apply_cors(allowed, &parts.headers, &mut res);
     let costs = stats.costs();
-    if let Ok(v) = HeaderValue::from_str(&costs.server_timing()) {
-        res.headers_mut().insert("server-timing", v);
-    }
     let paths: Vec<&str> = request.calls.iter().map(|c| c.path.as_str()).collect();
     macro_rules! request_line {
         ($level:ident, $message:literal) => {
@@ -217,6 +213,8 @@ enum Purpose {
 
 /// The first Upstash round trip: every rate-limit check and cache read of the
 /// batch in one pipeline.
+/// Returns the fill locks taken by calls that were then rejected (they must
+/// be released, or other readers of those keys would wait for nothing).
 async fn first_round_trip(
     app: &Arc<App>,
     cache: &Cache,
@@ -224,7 +222,7 @@ async fn first_round_trip(
     user: Option<&Identity>,
     slots: &mut [Slot],
     tally: &mut Tally,
-) {
+) -> Vec<Ticket> {
     let now = now_ms();
     let limiter = match kind {
         Kind::Query => Limiter::general(&app.config.key_prefix),
@@ -233,6 +231,7 @@ async fn first_round_trip(
     let limits_on = app.config.rate_limits_enabled();
     let mut commands: Vec<Command> = Vec::new();
     let mut purposes: Vec<Purpose> = Vec::new();
+    let mut keys_read: HashMap<usize, CacheKey> = HashMap::new();
     for (i, slot) in slots.iter_mut().enumerate() {
         let Slot::Ready {
             planned, access, ..
@@ -257,10 +256,12 @@ async fn first_round_trip(
             let (cmd, token) = cache.read_command(key);
             commands.push(cmd);
             purposes.push(Purpose::CacheRead(i, token));
+            keys_read.insert(i, key.clone());
         }
     }
+    let mut orphaned = Vec::new();
     if commands.is_empty() {
-        return;
+        return orphaned;
     }
     let replies: Vec<Result<Reply, String>> = match cache.redis().pipeline(&commands).await {
         Ok(replies) => replies
@@ -306,7 +307,15 @@ async fn first_round_trip(
                     planned, ticket, ..
                 } = &mut slots[i]
                 else {
-                    continue; // rate-limited in this same round trip
+                    // Rate-limited in this same round trip: give back the lock.
+                    if let (Ok(r), Some(key)) = (&reply, keys_read.get(&i)) {
+                        if let Lookup::Miss(t) = cache.lookup(key, token, r) {
+                            if t.leader {
+                                orphaned.push(t);
+                            }
+                        }
+                    }
+                    continue;
                 };
                 let key = planned
                     .cache
@@ -331,6 +340,7 @@ async fn first_round_trip(
             }
         }
     }
+    orphaned
 }
 
 /// Runs every call still waiting (concurrently), then writes back cache
@@ -341,13 +351,35 @@ async fn run_resolvers(
     user: Option<Identity>,
     request: &wire::TrpcRequest,
     slots: Vec<Slot>,
+    orphaned: Vec<Ticket>,
     tally: &mut Tally,
 ) -> Vec<CallResult> {
+    // Calls of a batch that missed the same key run once: the one holding the
+    // fill lock (else the first) runs, the others take its answer.
+    let mut runner: HashMap<CacheKey, usize> = HashMap::new();
+    for (i, slot) in slots.iter().enumerate() {
+        if let Slot::Ready {
+            ticket: Some(t), ..
+        } = slot
+        {
+            let e = runner.entry(t.key.clone()).or_insert(i);
+            if t.leader {
+                *e = i;
+            }
+        }
+    }
+    let mut followers: Vec<(usize, usize)> = Vec::new();
     let mut results: Vec<Option<CallResult>> = Vec::with_capacity(slots.len());
     let mut runs = Vec::new();
     for (i, slot) in slots.into_iter().enumerate() {
         match slot {
             Slot::Done(r) => results.push(Some(r)),
+            Slot::Ready {
+                ticket: Some(t), ..
+            } if runner[&t.key] != i => {
+                results.push(None);
+                followers.push((i, runner[&t.key]));
+            }
             Slot::Ready {
                 planned,
                 access,
@@ -395,7 +427,10 @@ async fn run_resolvers(
     }
     let outcomes = futures::future::join_all(runs).await;
 
-    let mut write_back: Vec<(Ticket, Value)> = Vec::new();
+    // Write-backs, plus releases of fill locks whose call produced nothing to
+    // store (an error, a null, a rejected call).
+    let mut write_back: Vec<(Ticket, Value)> =
+        orphaned.into_iter().map(|t| (t, Value::Null)).collect();
     let mut invalidate = Vec::new();
     for (i, path, ticket, outcome) in outcomes {
         results[i] = Some(match outcome {
@@ -403,14 +438,22 @@ async fn run_resolvers(
                 data,
                 invalidate: keys,
             }) => {
-                if let (Some(ticket), Some(value)) = (ticket, &data) {
-                    write_back.push((ticket, value.clone()));
+                if let Some(ticket) = ticket {
+                    write_back.push((ticket, data.clone().unwrap_or(Value::Null)));
                 }
                 invalidate.extend(keys);
                 Ok(data)
             }
-            Err(err) => Err(report(&path, &err)),
+            Err(err) => {
+                if let Some(ticket) = ticket {
+                    write_back.push((ticket, Value::Null));
+                }
+                Err(report(&path, &err))
+            }
         });
+    }
+    for (i, from) in followers {
+        results[i] = results[from].clone();
     }
     if !write_back.is_empty() && tally.redis_error.is_none() {
         if let Err(e) = cache.store_many(&write_back).await {

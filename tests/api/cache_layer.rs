@@ -332,3 +332,77 @@ async fn flush_deletes_every_key_under_the_prefix_and_nothing_else() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_null_result_releases_the_fill_lock() {
+    let app = spawn_app().await;
+    let unclaimed = "user_without_a_person";
+
+    let res = app
+        .http
+        .get(format!("{}/api/trpc/person.me", app.base_url))
+        .bearer_auth(token_for(unclaimed))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(data(&body), &Value::Null);
+    let lock = format!("{}:lock:person-me:{unclaimed}", app.prefix);
+    assert_eq!(
+        app.redis_get(&lock).await,
+        None,
+        "no one waits on a lock for a null"
+    );
+}
+
+#[tokio::test]
+async fn the_same_cold_key_twice_in_a_batch_is_fetched_once_without_waiting() {
+    let app = spawn_app().await;
+    get(&app, "/api/trpc/title.getAll").await; // scripts cached
+
+    let res = get(
+        &app,
+        "/api/trpc/department.getAll,department.getAll?batch=1&input=%7B%7D",
+    )
+    .await;
+
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        costs(&res),
+        (2, 1),
+        "one read, one write-back, no polling; one SELECT"
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body[0], body[1]);
+}
+
+#[tokio::test]
+async fn a_rate_limited_call_gives_back_the_fill_lock_it_took() {
+    let app = spawn_app().await;
+    let paths = vec!["title.getAll"; 50].join(",");
+    for _ in 0..2 {
+        app.http
+            .get(format!(
+                "{}/api/trpc/{paths}?batch=1&input=%7B%7D",
+                app.base_url
+            ))
+            .bearer_auth(token_for("user_over"))
+            .send()
+            .await
+            .unwrap();
+    }
+    // The key is cold and this caller is over its budget (unless the minute
+    // just turned, when it may be allowed: either way no lock may remain).
+    app.mutate("department.create", json!({"name": "Eng"}))
+        .await;
+    app.http
+        .get(format!("{}/api/trpc/department.getAll", app.base_url))
+        .bearer_auth(token_for("user_over"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(app.redis_get(&app.key("lock:departments:all")).await, None);
+}
