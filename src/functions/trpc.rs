@@ -60,7 +60,7 @@ fn method_error(method: &Method, kind: Kind, path: &str) -> TrpcError {
 }
 
 pub async fn handle(app: &Arc<App>, function_kind: Kind, req: Request<Bytes>) -> Response<Bytes> {
-    let stats = RequestStats::current().unwrap_or_else(RequestStats::new);
+    let stats = RequestStats::current().unwrap_or_default();
     handle_in_scope(app, function_kind, req, stats).await
 }
 
