@@ -69,26 +69,31 @@ pub async fn run(port: u16) -> DevResult<()> {
     let set =
         |vars: &HashMap<String, String>, k: &str| vars.get(k).is_some_and(|v| !v.trim().is_empty());
 
-    if !set(&vars, "DATABASE_URL") {
+    // A database you name is used as it is (run `enghub migrate` / `seed`
+    // yourself); the local one is created, migrated and seeded here.
+    let mut fresh = false;
+    if set(&vars, "DATABASE_URL") {
+        println!("postgres: using DATABASE_URL as it is");
+    } else {
         let url = ensure_database(DEV_POSTGRES, DEV_DATABASE).await?;
         println!("postgres: {url} (set DATABASE_URL to use another)");
+        let pool = db::connect_lazy(&url, false)?;
+        db::migrate(&pool).await?;
+        fresh = match db::seed(&pool).await? {
+            db::SeedOutcome::Seeded { .. } => {
+                println!("postgres: migrated and seeded with demo data");
+                true
+            }
+            db::SeedOutcome::AlreadySeeded => {
+                println!("postgres: migrated (demo data already present)");
+                false
+            }
+        };
+        pool.close().await;
         vars.insert("DATABASE_URL".into(), url);
     }
-    let pool = db::connect_lazy(&vars["DATABASE_URL"], false)?;
-    db::migrate(&pool).await?;
-    let fresh = match db::seed(&pool).await? {
-        db::SeedOutcome::Seeded { .. } => {
-            println!("postgres: migrated and seeded with demo data");
-            true
-        }
-        db::SeedOutcome::AlreadySeeded => {
-            println!("postgres: migrated (demo data already present)");
-            false
-        }
-    };
-    pool.close().await;
 
-    let _bridge = if set(&vars, "UPSTASH_REDIS_REST_URL") {
+    let bridge = if set(&vars, "UPSTASH_REDIS_REST_URL") {
         None
     } else {
         let redis_url = vars
@@ -146,9 +151,10 @@ pub async fn run(port: u16) -> DevResult<()> {
         Instance::Misconfigured(e) => return Err(e.clone().into()),
         Instance::Ready(app) => app,
     };
-    if fresh {
-        // A new database: entries cached from an earlier one would be served
-        // for up to a day.
+    if fresh && bridge.is_some() {
+        // A new local database behind the local bridge: entries cached from an
+        // earlier one would be served for up to a day. (Never done to an
+        // Upstash you configured: it may be shared.)
         match app.cache.flush().await {
             Ok(n) => println!(
                 "redis: fresh database, deleted {n} keys under {}:*",

@@ -56,8 +56,14 @@ async fn dispatch(instance: Instance, req: Request<Incoming>) -> Response<Full<B
 /// Serves every function on `listener` until the task is dropped.
 pub async fn serve(listener: TcpListener, instance: Instance) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // E.g. out of file descriptors: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
         };
         let instance = instance.clone();
         tokio::spawn(async move {

@@ -14,22 +14,27 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
     res
 }
 
-/// Adds CORS headers when the request's `Origin` is one of `allowed`.
+/// Adds CORS headers when the request's `Origin` is one of `allowed`. A
+/// listed origin may send credentials (the `__session` cookie); `*` allows any
+/// origin but never with credentials, so no other site can read a user's data.
 pub fn apply_cors(allowed: &[String], request: &HeaderMap, res: &mut Response<Bytes>) {
     let Some(origin) = request.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return;
     };
-    if !allowed.iter().any(|a| a == origin || a == "*") {
+    let listed = allowed.iter().any(|a| a == origin);
+    if !listed && !allowed.iter().any(|a| a == "*") {
         return;
     }
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(origin) {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
     }
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        HeaderValue::from_static("true"),
-    );
+    if listed {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    }
     h.append(header::VARY, HeaderValue::from_static("origin"));
 }
 
@@ -57,4 +62,65 @@ pub fn preflight(allowed: &[String], request: &HeaderMap) -> Response<Bytes> {
         );
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request_from(origin: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ORIGIN, origin.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn a_listed_origin_may_send_credentials() {
+        let mut res = Response::new(Bytes::new());
+        apply_cors(
+            &["https://app.example".into()],
+            &request_from("https://app.example"),
+            &mut res,
+        );
+        assert_eq!(
+            res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://app.example"
+        );
+        assert_eq!(
+            res.headers()[header::ACCESS_CONTROL_ALLOW_CREDENTIALS],
+            "true"
+        );
+    }
+
+    #[test]
+    fn a_wildcard_never_allows_credentials() {
+        let mut res = Response::new(Bytes::new());
+        apply_cors(
+            &["*".into()],
+            &request_from("https://evil.example"),
+            &mut res,
+        );
+        assert_eq!(
+            res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://evil.example"
+        );
+        assert!(res
+            .headers()
+            .get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS)
+            .is_none());
+    }
+
+    #[test]
+    fn an_unlisted_origin_gets_no_cors_headers() {
+        let mut res = Response::new(Bytes::new());
+        apply_cors(
+            &["https://app.example".into()],
+            &request_from("https://evil.example"),
+            &mut res,
+        );
+        assert!(res
+            .headers()
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none());
+    }
 }

@@ -111,6 +111,12 @@ async fn handle_in_scope(
         Err(e) => {
             let mut res = wire::respond_request_error(&e);
             apply_cors(allowed, &parts.headers, &mut res);
+            tracing::info!(
+                kind = function_kind.name(),
+                status = res.status().as_u16(),
+                error = %e.message,
+                "trpc request refused"
+            );
             return res;
         }
     };

@@ -63,9 +63,8 @@ pub fn parse_request(
     body: &[u8],
 ) -> Result<TrpcRequest, TrpcError> {
     let query = query_pairs(uri.query());
-    let batch = query
-        .iter()
-        .any(|(k, v)| k == "batch" && v != "0" && v != "false");
+    // tRPC treats exactly `batch=1` as a batch call.
+    let batch = query.iter().any(|(k, v)| k == "batch" && v == "1");
     let list = procedure_list(uri.path(), &query);
     let paths: Vec<String> = if batch {
         list.split(',').map(str::to_string).collect()
