@@ -153,26 +153,7 @@ impl<C: Send + 'static> Registry<C> {
         F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
         Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
     {
-        self.insert(Procedure {
-            path,
-            kind: Kind::Query,
-            access,
-            plan: Box::new(move |raw, _user| {
-                let input: I = parse(raw)?;
-                Ok(Planned {
-                    cache: cache(&input),
-                    run: Box::new(move |ctx| {
-                        Box::pin(async move {
-                            let data = to_data(resolve(ctx, input).await?)?;
-                            Ok(Output {
-                                data,
-                                invalidate: vec![],
-                            })
-                        })
-                    }),
-                })
-            }),
-        });
+        self.add_query(path, access, move |input, _| cache(input), resolve);
     }
 
     /// Registers a protected query whose cache entry belongs to the caller
@@ -189,14 +170,35 @@ impl<C: Send + 'static> Registry<C> {
         F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
         Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
     {
+        self.add_query(
+            path,
+            Access::Protected,
+            move |_: &I, user| user.map(cache),
+            resolve,
+        );
+    }
+
+    fn add_query<I, T, F, Fut, K>(
+        &mut self,
+        path: &'static str,
+        access: Access,
+        cache: K,
+        resolve: F,
+    ) where
+        I: FromInput + Send + 'static,
+        T: Serialize + 'static,
+        F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
+        Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
+        K: Fn(&I, Option<&str>) -> Option<CacheKey> + Send + Sync + 'static,
+    {
         self.insert(Procedure {
             path,
             kind: Kind::Query,
-            access: Access::Protected,
+            access,
             plan: Box::new(move |raw, user| {
                 let input: I = parse(raw)?;
                 Ok(Planned {
-                    cache: user.map(cache),
+                    cache: cache(&input, user),
                     run: Box::new(move |ctx| {
                         Box::pin(async move {
                             let data = to_data(resolve(ctx, input).await?)?;
