@@ -466,6 +466,61 @@ pub async fn lock_for_update(
         .await
 }
 
+/// `manager_id` of a person, read without any lock (`None` if no such person).
+pub async fn manager_of(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT manager_id FROM people WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(m,)| m))
+}
+
+/// `manager_id` and `clerk_user_id` of a person about to be deleted, with the
+/// rows the delete writes locked `FOR UPDATE` in id order: the person itself
+/// (the strength a delete needs, so a concurrent insert referencing it, which
+/// takes `FOR KEY SHARE`, waits instead of slipping in before the delete) and
+/// its direct reports (the `ON DELETE SET NULL` cascade updates them). Taking
+/// them all up front, in the same order as [`lock_claim_rows`], means a delete
+/// and a claim cannot each hold a row the other waits for.
+pub async fn lock_for_delete(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Option<(Option<String>, Option<String>)>, sqlx::Error> {
+    let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT id, manager_id, clerk_user_id FROM people
+         WHERE id = $1 OR manager_id = $1 ORDER BY id FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .find(|(row, _, _)| row == id)
+        .map(|(_, manager, clerk_user)| (manager, clerk_user)))
+}
+
+/// Locks, in one statement and in id order, the rows a claim writes: person
+/// `id` and whichever person `clerk_user_id` holds now. Returns `(id,
+/// clerk_user_id)` of each locked row.
+pub async fn lock_claim_rows(
+    conn: &mut PgConnection,
+    id: &str,
+    clerk_user_id: &str,
+) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, clerk_user_id FROM people
+         WHERE id = $1 OR clerk_user_id = $2 ORDER BY id FOR UPDATE",
+    )
+    .bind(id)
+    .bind(clerk_user_id)
+    .fetch_all(conn)
+    .await
+}
+
 /// The id of the person a Clerk user has claimed.
 pub async fn id_by_clerk_user(
     conn: &mut PgConnection,

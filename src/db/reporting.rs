@@ -109,7 +109,8 @@ pub async fn would_create_cycle(
 }
 
 /// Takes the reporting-lines lock until the end of the current transaction.
-/// Every writer of `people.manager_id` takes it first, before any row lock, so
+/// Every change of a `people.manager_id` takes it first, before any row lock
+/// (an update that rewrites the same manager does not need it), so
 /// a cycle check and the write it guards see no concurrent manager change.
 pub async fn lock_reporting_lines(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")

@@ -175,15 +175,33 @@ impl FromInput for UpdateInput {
 /// Overwrites the person (omitting `managerId` removes the manager, as in the
 /// original). A manager change is cycle-checked under the reporting-lines
 /// lock, recorded in the same transaction, and invalidates the chains of the
-/// person's whole subtree.
+/// person's whole subtree. An update that keeps the manager does not take
+/// that global lock.
 async fn update(ctx: Ctx, input: UpdateInput) -> Result<Mutated<Person>, ApiError> {
     let user = ctx.user_id()?.to_string();
+    let new_manager = input.fields.manager_id.clone();
     let mut tx = ctx.app.db.begin().await?;
-    hierarchy::lock_reporting_lines(&mut tx).await?;
-    let (old_manager, clerk_user) = people::lock_for_update(&mut tx, &input.id)
+    let current = people::manager_of(&mut tx, &input.id)
         .await?
         .ok_or_else(|| not_found(&input.id))?;
-    let new_manager = input.fields.manager_id.clone();
+    let mut reporting_locked = current != new_manager;
+    let (old_manager, clerk_user) = loop {
+        if reporting_locked {
+            // The lock comes before any row lock (see `lock_reporting_lines`).
+            hierarchy::lock_reporting_lines(&mut tx).await?;
+        }
+        let (old_manager, clerk_user) = people::lock_for_update(&mut tx, &input.id)
+            .await?
+            .ok_or_else(|| not_found(&input.id))?;
+        if old_manager == new_manager || reporting_locked {
+            break (old_manager, clerk_user);
+        }
+        // The manager changed between the unlocked read and the row lock: start
+        // over, taking the reporting-lines lock first.
+        tx.rollback().await?;
+        tx = ctx.app.db.begin().await?;
+        reporting_locked = true;
+    };
     let manager_changed = new_manager != old_manager;
     if let (true, Some(m)) = (manager_changed, &new_manager) {
         hierarchy::ensure_no_cycle(&mut tx, &input.id, m).await?;
@@ -222,7 +240,7 @@ async fn delete(ctx: Ctx, input: IdInput) -> Result<Mutated<Person>, ApiError> {
     let user = ctx.user_id()?.to_string();
     let mut tx = ctx.app.db.begin().await?;
     hierarchy::lock_reporting_lines(&mut tx).await?;
-    let (manager, clerk_user) = people::lock_for_update(&mut tx, &input.id)
+    let (manager, clerk_user) = people::lock_for_delete(&mut tx, &input.id)
         .await?
         .ok_or_else(|| not_found(&input.id))?;
     let mut keys = invalidate_people_cache(clerk_user.as_deref());
@@ -411,9 +429,14 @@ fn claim_keys(clerk_user_id: &str) -> Vec<CacheKey> {
 async fn claim_as_me(ctx: Ctx, input: ClaimInput) -> Result<Mutated<Person>, ApiError> {
     let user = ctx.user_id()?.to_string();
     let mut tx = ctx.app.db.begin().await?;
-    let (_, holder) = people::lock_for_update(&mut tx, &input.person_id)
+    // Both rows written here (the target and the caller's current record) are
+    // locked at once in id order, as `person.delete` locks the rows it writes.
+    let holder = people::lock_claim_rows(&mut tx, &input.person_id, &user)
         .await?
-        .ok_or_else(|| not_found(&input.person_id))?;
+        .into_iter()
+        .find(|(id, _)| id == &input.person_id)
+        .ok_or_else(|| not_found(&input.person_id))?
+        .1;
     if holder.as_deref().is_some_and(|h| h != user) {
         return Err(
             TrpcError::conflict("This person has already been claimed by another user.").into(),

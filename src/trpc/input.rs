@@ -296,10 +296,50 @@ impl Input {
         s
     }
 
+    /// The string side of a `z.string()…optional().or(z.literal(""))` union:
+    /// absent → `None`. Any other non-string (`null` included) fails both
+    /// branches, which zod 3 reports as one `invalid_union` issue carrying each
+    /// branch's issues (`unionErrors`, each serialised as a `ZodError`).
+    fn opt_string_or_literal_empty(&mut self, key: &str) -> Option<String> {
+        match self.present(key) {
+            None | Some(None) => None,
+            Some(Some(Value::String(s))) => Some(s),
+            Some(Some(other)) => {
+                let received = type_name(Some(&other));
+                let string_branch = json!({
+                    "code": "invalid_type",
+                    "expected": "string",
+                    "received": received,
+                    "path": [key],
+                    "message": format!("Expected string, received {received}"),
+                });
+                let literal_branch = json!({
+                    "received": other,
+                    "code": "invalid_literal",
+                    "expected": "",
+                    "path": [key],
+                    "message": "Invalid literal value, expected \"\"",
+                });
+                self.issues.push(json!({
+                    "code": "invalid_union",
+                    "unionErrors": [
+                        {"issues": [string_branch], "name": "ZodError"},
+                        {"issues": [literal_branch], "name": "ZodError"},
+                    ],
+                    "path": [key],
+                    "message": "Invalid input",
+                }));
+                None
+            }
+        }
+    }
+
     /// An optional URL that may also be `""` (`z.string().url().optional().or(z.literal(""))`):
-    /// absent or `""` → `None`. A URL is whatever the WHATWG parser accepts.
+    /// absent or `""` → `None`. A URL is whatever the WHATWG parser accepts. A
+    /// string that is not a URL only fails the `url()` check (zod returns that
+    /// branch's "Invalid url", not an `invalid_union`).
     pub fn opt_url_or_empty(&mut self, key: &str) -> Option<String> {
-        let s = self.opt_string(key)?;
+        let s = self.opt_string_or_literal_empty(key)?;
         if s.is_empty() {
             return None;
         }
@@ -312,7 +352,8 @@ impl Input {
     /// An optional string where `""` means absent (`z.string().optional().or(z.literal(""))`
     /// stored as `value || null`).
     pub fn opt_string_or_empty(&mut self, key: &str) -> Option<String> {
-        self.opt_string(key).filter(|s| !s.is_empty())
+        self.opt_string_or_literal_empty(key)
+            .filter(|s| !s.is_empty())
     }
 
     /// Any JSON value (`z.any()`): absent → `None`, `null` → `Some(Value::Null)`.
@@ -357,7 +398,9 @@ impl Input {
         }
     }
 
-    /// An optional integer (`z.number().int().optional()`) within `min..=max`.
+    /// An optional integer (`z.number().int().min(min).max(max).optional()`):
+    /// like zod, a fraction reports "Expected integer" and then any bound it
+    /// also breaks.
     pub fn opt_int(&mut self, key: &str, min: Option<i64>, max: Option<i64>) -> Option<i64> {
         let n = self.number(key)?;
         if n.fract() != 0.0 {
@@ -368,7 +411,8 @@ impl Input {
                 "message": "Expected integer, received float",
                 "path": [key],
             }));
-            return None;
+            // zod keeps checking (the issue only makes the result dirty): the
+            // bounds below are reported too, in the schema's order.
         }
         if let Some(min) = min.filter(|m| n < *m as f64) {
             self.issues.push(json!({
@@ -460,28 +504,146 @@ pub fn is_zod_email(s: &str) -> bool {
 }
 
 /// JS `new Date(v)` for the values a JSON input can hold; `None` = Invalid Date.
-/// Strings: an ISO date (`2026-03-15` = UTC midnight), an RFC 3339 date-time,
-/// or a date-time without offset (read as UTC: the functions run in UTC).
+/// Strings: the ECMAScript date-time format ([`parse_es_date`]), then, as V8's
+/// fallback parser does for the common cases, RFC 3339 with any offset and a
+/// date-time with a space instead of `T` (no offset: server local time, UTC).
 fn coerce_date(v: Option<&Value>) -> Option<chrono::NaiveDateTime> {
-    let from_ms = |ms: f64| {
-        if !ms.is_finite() || ms.abs() > 8.64e15 {
-            return None;
-        }
-        chrono::DateTime::from_timestamp_millis(ms.trunc() as i64).map(|d| d.naive_utc())
-    };
     match v? {
-        Value::Null => from_ms(0.0),
-        Value::Bool(b) => from_ms(if *b { 1.0 } else { 0.0 }),
-        Value::Number(n) => from_ms(n.as_f64()?),
+        Value::Null => from_epoch_ms(0.0),
+        Value::Bool(b) => from_epoch_ms(if *b { 1.0 } else { 0.0 }),
+        Value::Number(n) => from_epoch_ms(n.as_f64()?),
         Value::String(s) => {
             let s = s.trim();
-            if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                return d.and_hms_opt(0, 0, 0);
-            }
-            crate::db::time::parse(s)
+            parse_es_date(s).or_else(|| crate::db::time::parse(s).and_then(in_js_range))
         }
         Value::Array(_) | Value::Object(_) => None,
     }
+}
+
+/// JS's time value range: ±8.64e15 ms around the epoch.
+const JS_MAX_MS: i64 = 8_640_000_000_000_000;
+
+fn from_epoch_ms(ms: f64) -> Option<chrono::NaiveDateTime> {
+    if !ms.is_finite() || ms.abs() > JS_MAX_MS as f64 {
+        return None;
+    }
+    chrono::DateTime::from_timestamp_millis(ms.trunc() as i64).map(|d| d.naive_utc())
+}
+
+fn in_js_range(d: chrono::NaiveDateTime) -> Option<chrono::NaiveDateTime> {
+    (d.and_utc().timestamp_millis().abs() <= JS_MAX_MS).then_some(d)
+}
+
+/// The ECMAScript date-time string format as V8 reads it:
+/// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (or a signed 6-digit year), optionally
+/// followed by `THH:mm`, `THH:mm:ss` or `THH:mm:ss.f…` and an optional `Z` or
+/// `±HH:mm`. Date-only forms are UTC. A date-time without offset is local time
+/// in JS; the functions (and the original's servers) run with TZ=UTC, so it is
+/// read as UTC here. As in V8, a day past the month's end rolls over
+/// (`2026-02-30` = March 2) and `T24:00` is the next midnight.
+fn parse_es_date(s: &str) -> Option<chrono::NaiveDateTime> {
+    fn digits(s: &[u8], at: &mut usize, n: usize) -> Option<i64> {
+        let part = s.get(*at..*at + n)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        *at += n;
+        std::str::from_utf8(part).ok()?.parse().ok()
+    }
+    fn eat(s: &[u8], at: &mut usize, c: u8) -> bool {
+        let hit = s.get(*at) == Some(&c);
+        if hit {
+            *at += 1;
+        }
+        hit
+    }
+
+    let b = s.as_bytes();
+    let mut at = 0;
+    let year = match b.first()? {
+        sign @ (b'+' | b'-') => {
+            at = 1;
+            let y = digits(b, &mut at, 6)?;
+            if *sign == b'-' {
+                if y == 0 {
+                    return None; // -000000 is not a year
+                }
+                -y
+            } else {
+                y
+            }
+        }
+        _ => digits(b, &mut at, 4)?,
+    };
+    let (mut month, mut day) = (1, 1);
+    if eat(b, &mut at, b'-') {
+        month = digits(b, &mut at, 2)?;
+        if eat(b, &mut at, b'-') {
+            day = digits(b, &mut at, 2)?;
+        }
+    }
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut ms_of_day = 0;
+    let mut offset_minutes = 0;
+    if eat(b, &mut at, b'T') {
+        let hour = digits(b, &mut at, 2)?;
+        if !eat(b, &mut at, b':') {
+            return None;
+        }
+        let minute = digits(b, &mut at, 2)?;
+        let (mut second, mut milli) = (0, 0);
+        if eat(b, &mut at, b':') {
+            second = digits(b, &mut at, 2)?;
+            if eat(b, &mut at, b'.') {
+                // One or more digits; milliseconds are the first three.
+                let start = at;
+                while b.get(at).is_some_and(u8::is_ascii_digit) {
+                    at += 1;
+                }
+                if at == start {
+                    return None;
+                }
+                let frac = format!("{:0<3}", &s[start..at.min(start + 3)]);
+                milli = frac.parse().ok()?;
+            }
+        }
+        let end_of_day = hour == 24 && minute == 0 && second == 0 && milli == 0;
+        if (hour > 23 && !end_of_day) || minute > 59 || second > 59 {
+            return None;
+        }
+        ms_of_day = ((hour * 60 + minute) * 60 + second) * 1000 + milli;
+        match b.get(at) {
+            Some(b'Z') => at += 1,
+            Some(sign @ (b'+' | b'-')) => {
+                let sign = if *sign == b'-' { -1 } else { 1 };
+                at += 1;
+                let oh = digits(b, &mut at, 2)?;
+                if !eat(b, &mut at, b':') {
+                    return None;
+                }
+                let om = digits(b, &mut at, 2)?;
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                offset_minutes = sign * (oh * 60 + om);
+            }
+            // No offset: local time, which is UTC on the server (see above).
+            _ => {}
+        }
+    }
+    if at != b.len() {
+        return None;
+    }
+    let first_of_month =
+        chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, u32::try_from(month).ok()?, 1)?;
+    let midnight = first_of_month
+        .checked_add_days(chrono::Days::new(u64::try_from(day - 1).ok()?))?
+        .and_hms_opt(0, 0, 0)?;
+    let utc = midnight + chrono::Duration::milliseconds(ms_of_day)
+        - chrono::Duration::minutes(offset_minutes);
+    in_js_range(utc)
 }
 
 #[cfg(test)]
@@ -613,5 +775,143 @@ mod tests {
         );
         assert_eq!(d(json!("soon")), None);
         assert_eq!(coerce_date(None), None);
+    }
+
+    #[test]
+    fn dates_accept_every_ecmascript_date_time_form() {
+        let d = |v: &str| coerce_date(Some(&json!(v))).map(|d| crate::db::time::to_iso(&d));
+        for (input, expected) in [
+            // datetime-local (no offset: local time, UTC on the server)
+            ("2026-03-15T10:00", "2026-03-15T10:00:00.000Z"),
+            ("2026-03-15T10:00Z", "2026-03-15T10:00:00.000Z"),
+            ("2026-03-15T10:00+02:00", "2026-03-15T08:00:00.000Z"),
+            ("2026-03-15T10:00:05.5", "2026-03-15T10:00:05.500Z"),
+            ("2026-03-15T10:00:05.123456Z", "2026-03-15T10:00:05.123Z"),
+            ("2026-03", "2026-03-01T00:00:00.000Z"),
+            ("2026", "2026-01-01T00:00:00.000Z"),
+            ("2026-03T10:00Z", "2026-03-01T10:00:00.000Z"),
+            ("+002026-03-15", "2026-03-15T00:00:00.000Z"),
+            ("2026-02-30", "2026-03-02T00:00:00.000Z"),
+            ("2026-03-15T24:00", "2026-03-16T00:00:00.000Z"),
+            ("2026-03-15 10:00:00", "2026-03-15T10:00:00.000Z"),
+        ] {
+            assert_eq!(d(input).as_deref(), Some(expected), "{input}");
+        }
+        for bad in [
+            "2026-13",
+            "2026-00-01",
+            "2026-03-32",
+            "2026-03-15T10",
+            "2026-03-15T25:00",
+            "2026-03-15T10:60",
+            "2026-03-15T24:00:01",
+            "-000000-01-01",
+            "202",
+            "2026-3-15",
+            "2026-03-15T10:00:00.",
+            "+275761-01-01",
+        ] {
+            assert_eq!(d(bad), None, "{bad}");
+        }
+    }
+
+    struct Profile {
+        callsign: Option<String>,
+        image: Option<String>,
+    }
+    impl FromInput for Profile {
+        fn from_input(i: &mut Input) -> Self {
+            Profile {
+                callsign: i.opt_string_or_empty("callsign"),
+                image: i.opt_url_or_empty("imageUrl"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_non_string_in_an_or_empty_union_is_invalid_union() {
+        let err = parse::<Profile>(Some(&json!({"callsign": null, "imageUrl": 5})))
+            .err()
+            .unwrap();
+        let zod = err.zod.unwrap();
+        assert_eq!(
+            zod.flatten(),
+            json!({"formErrors": [], "fieldErrors": {
+                "callsign": ["Invalid input"], "imageUrl": ["Invalid input"]}})
+        );
+        assert_eq!(
+            zod.issues[0],
+            json!({
+                "code": "invalid_union",
+                "unionErrors": [
+                    {"issues": [{"code": "invalid_type", "expected": "string", "received": "null",
+                                 "path": ["callsign"], "message": "Expected string, received null"}],
+                     "name": "ZodError"},
+                    {"issues": [{"received": null, "code": "invalid_literal", "expected": "",
+                                 "path": ["callsign"], "message": "Invalid literal value, expected \"\""}],
+                     "name": "ZodError"},
+                ],
+                "path": ["callsign"],
+                "message": "Invalid input",
+            })
+        );
+        assert_eq!(zod.issues[1]["unionErrors"][1]["issues"][0]["received"], 5);
+        // zod's key order, as clients see it in the message.
+        assert!(err.message.starts_with(
+            "[\n  {\n    \"code\": \"invalid_union\",\n    \"unionErrors\": [\n      {\n        \"issues\""
+        ));
+    }
+
+    #[test]
+    fn strings_in_an_or_empty_union_keep_their_own_checks() {
+        let err = parse::<Profile>(Some(&json!({"imageUrl": "nope"})))
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.zod.unwrap().flatten()["fieldErrors"],
+            json!({"imageUrl": ["Invalid url"]})
+        );
+        let ok: Profile = parse(Some(&json!({"callsign": "", "imageUrl": ""}))).unwrap();
+        assert_eq!((ok.callsign, ok.image), (None, None));
+        let ok: Profile = parse(Some(
+            &json!({"callsign": "Ace", "imageUrl": "https://x.io/a.png"}),
+        ))
+        .unwrap();
+        assert_eq!(ok.callsign.as_deref(), Some("Ace"));
+        assert_eq!(ok.image.as_deref(), Some("https://x.io/a.png"));
+    }
+
+    #[test]
+    fn a_fractional_int_also_reports_the_bounds_it_breaks() {
+        struct Page(Option<i64>);
+        impl FromInput for Page {
+            fn from_input(i: &mut Input) -> Self {
+                Page(i.opt_int("pageSize", Some(1), Some(100)))
+            }
+        }
+        let issues = |v: Value| parse::<Page>(Some(&v)).err().unwrap().zod.unwrap().issues;
+
+        let small = issues(json!({"pageSize": 0.5}));
+        assert_eq!(
+            small,
+            vec![
+                json!({"code": "invalid_type", "expected": "integer", "received": "float",
+                       "message": "Expected integer, received float", "path": ["pageSize"]}),
+                json!({"code": "too_small", "minimum": 1, "type": "number", "inclusive": true,
+                       "exact": false, "message": "Number must be greater than or equal to 1",
+                       "path": ["pageSize"]}),
+            ]
+        );
+        let big = issues(json!({"pageSize": 100.5}));
+        assert_eq!(big.len(), 2);
+        assert_eq!(
+            big[1]["message"],
+            "Number must be less than or equal to 100"
+        );
+        assert_eq!(issues(json!({"pageSize": 2.5})).len(), 1);
+        assert_eq!(
+            parse::<Page>(Some(&json!({"pageSize": 7}))).unwrap().0,
+            Some(7)
+        );
     }
 }

@@ -372,6 +372,51 @@ async fn create_validates_its_input() {
 }
 
 #[tokio::test]
+async fn create_rejects_a_non_string_template_as_zods_union_does() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+
+    let (status, body) = app
+        .mutate_as(
+            MANAGER,
+            "meeting.create",
+            json!({"personId": o.employee, "date": "2026-03-15", "templateId": null}),
+        )
+        .await;
+
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"]["data"]["zodError"]["fieldErrors"],
+        json!({"templateId": ["Invalid input"]})
+    );
+    let issues: Value = serde_json::from_str(body["error"]["message"].as_str().unwrap()).unwrap();
+    assert_eq!(issues[0]["code"], "invalid_union");
+    assert_eq!(issues[0]["path"], json!(["templateId"]));
+    assert_eq!(issues[0]["unionErrors"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn dates_are_read_as_js_new_date_reads_them() {
+    let app = spawn_app().await;
+    let o = org(&app).await;
+
+    // A datetime-local value (no offset: server local time, UTC), and the
+    // shorter ISO forms JS accepts.
+    for (date, stored) in [
+        ("2026-03-15T10:00", "2026-03-15T10:00:00.000Z"),
+        ("2026-03-15T10:00Z", "2026-03-15T10:00:00.000Z"),
+        ("2026-03", "2026-03-01T00:00:00.000Z"),
+        ("2026", "2026-01-01T00:00:00.000Z"),
+    ] {
+        let id = create_meeting(&app, MANAGER, &o.employee, date).await;
+        let (_, view) = app
+            .query_as(MANAGER, "meeting.getById", Some(json!({"id": id})))
+            .await;
+        assert_eq!(data(&view)["date"], stored, "{date}");
+    }
+}
+
+#[tokio::test]
 async fn only_the_author_updates_or_deletes_a_note() {
     let app = spawn_app().await;
     let o = org(&app).await;

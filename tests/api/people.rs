@@ -116,7 +116,8 @@ async fn create_and_update_validate_like_zod() {
     let (status, body) = app
         .mutate(
             "person.create",
-            json!({"firstName": "", "email": "not-an-email", "imageUrl": "nope", "callsign": null}),
+            json!({"firstName": "", "email": "not-an-email", "imageUrl": "nope", "callsign": null,
+                   "managerId": 5, "githubUsername": false}),
         )
         .await;
 
@@ -129,9 +130,35 @@ async fn create_and_update_validate_like_zod() {
     assert_eq!(fields["lastName"], json!(["Required"]));
     assert_eq!(fields["email"], json!(["Invalid email"]));
     assert_eq!(fields["imageUrl"], json!(["Invalid url"]));
+    // `str? | ""` fields are zod unions: a non-string fails both branches.
+    for field in ["callsign", "managerId", "githubUsername"] {
+        assert_eq!(fields[field], json!(["Invalid input"]), "{field}");
+    }
+    let issues: Value = serde_json::from_str(body["error"]["message"].as_str().unwrap()).unwrap();
+    let callsign = issues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == json!(["callsign"]))
+        .unwrap();
+    assert_eq!(callsign["code"], "invalid_union");
+    assert_eq!(callsign["message"], "Invalid input");
     assert_eq!(
-        fields["callsign"],
-        json!(["Expected string, received null"])
+        callsign["unionErrors"][0],
+        json!({"issues": [{"code": "invalid_type", "expected": "string", "received": "null",
+                           "path": ["callsign"], "message": "Expected string, received null"}],
+               "name": "ZodError"})
+    );
+    let (null_image, null_image_body) = app
+        .mutate(
+            "person.create",
+            json!({"firstName": "A", "lastName": "B", "email": "a@b.io", "imageUrl": null}),
+        )
+        .await;
+    assert_eq!(null_image, 400);
+    assert_eq!(
+        null_image_body["error"]["data"]["zodError"]["fieldErrors"],
+        json!({"imageUrl": ["Invalid input"]})
     );
     let (ok, _) = app
         .mutate(
@@ -345,6 +372,9 @@ async fn list_pages_searches_literally_and_counts() {
         .query("person.list", Some(json!({"page": 0, "pageSize": 101})))
         .await;
     let (fraction, _) = app.query("person.list", Some(json!({"page": 1.5}))).await;
+    let (small_fraction, small_fraction_body) = app
+        .query("person.list", Some(json!({"pageSize": 0.5})))
+        .await;
     let (missing, _) = app.query("person.list", None).await;
 
     let names = |v: &Value| -> Vec<String> {
@@ -373,6 +403,15 @@ async fn list_pages_searches_literally_and_counts() {
         json!(["Number must be less than or equal to 100"])
     );
     assert_eq!(fraction, 400);
+    assert_eq!(small_fraction, 400);
+    assert_eq!(
+        small_fraction_body["error"]["data"]["zodError"]["fieldErrors"]["pageSize"],
+        json!([
+            "Expected integer, received float",
+            "Number must be greater than or equal to 1"
+        ]),
+        "zod reports the bound a fraction breaks too"
+    );
     assert_eq!(missing, 400, "the input object itself is required");
 }
 
@@ -809,4 +848,169 @@ async fn two_users_claiming_one_record_at_once_get_one_success_and_one_conflict(
         app.mutate_as("user_a", "person.unclaimMe", json!({})).await;
         app.mutate_as("user_b", "person.unclaimMe", json!({})).await;
     }
+}
+
+// --- Locking ---------------------------------------------------------------------------
+
+/// Waits until `n` sessions of the test database wait for a lock.
+async fn lock_waiters(app: &TestApp, n: i64) {
+    for _ in 0..200 {
+        let (waiting,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        if waiting >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{n} sessions never waited for a lock");
+}
+
+/// Inserts a person with a chosen id (so tests can fix the id order of rows).
+async fn insert_person_with_id(
+    app: &TestApp,
+    id: &str,
+    manager_id: Option<&str>,
+    clerk_user_id: Option<&str>,
+) {
+    sqlx::query(
+        "INSERT INTO people (id, first_name, last_name, email, manager_id, clerk_user_id, updated_at)
+         VALUES ($1, $1, 'Test', $1 || '@example.com', $2, $3, now())",
+    )
+    .bind(id)
+    .bind(manager_id)
+    .bind(clerk_user_id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+/// Holds a lock that stops `person.delete` at its `manager_changes` insert,
+/// after it has locked the rows it writes.
+async fn block_manager_changes(app: &TestApp) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut blocker = app.db.begin().await.unwrap();
+    sqlx::query("LOCK TABLE manager_changes IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    blocker
+}
+
+#[tokio::test]
+async fn claiming_a_report_of_your_record_while_that_record_is_deleted_does_not_deadlock() {
+    let app = spawn_app().await;
+    // A reports to B, the caller's current record; A sorts before B.
+    insert_person_with_id(&app, "b-old-record", None, Some(USER)).await;
+    insert_person_with_id(&app, "a-target", Some("b-old-record"), None).await;
+    let blocker = block_manager_changes(&app).await;
+
+    // The delete of B locks its rows, then waits at the blocker; the claim of
+    // A (which also writes B) starts while the delete holds them.
+    let (deleted, claimed, ()) = tokio::join!(
+        app.mutate("person.delete", json!({"id": "b-old-record"})),
+        async {
+            lock_waiters(&app, 1).await;
+            app.mutate("person.claimAsMe", json!({"personId": "a-target"}))
+                .await
+        },
+        async {
+            lock_waiters(&app, 2).await;
+            blocker.commit().await.unwrap();
+        }
+    );
+
+    assert_eq!(deleted.0, 200, "{}", deleted.1);
+    assert_eq!(claimed.0, 200, "{}", claimed.1);
+    let rows: Vec<(String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT id, manager_id, clerk_user_id FROM people ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        vec![("a-target".to_string(), None, Some(USER.to_string()))]
+    );
+}
+
+#[tokio::test]
+async fn a_person_being_deleted_cannot_gain_a_report_meanwhile() {
+    let app = spawn_app().await;
+    let boss = app.insert_person("Boss", None, None).await;
+    app.insert_person("Report", Some(&boss), None).await;
+    let blocker = block_manager_changes(&app).await;
+
+    let (deleted, late_insert) =
+        tokio::join!(app.mutate("person.delete", json!({"id": boss})), async {
+            lock_waiters(&app, 1).await;
+            // An insert naming the person as manager, by a path that takes no
+            // reporting-lines lock: its FOR KEY SHARE must conflict with the
+            // delete's row lock.
+            let mut tx = app.db.begin().await.unwrap();
+            sqlx::query("SET LOCAL lock_timeout = '300ms'")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            let res = sqlx::query(
+                "INSERT INTO people (id, first_name, last_name, email, manager_id, updated_at)
+                 VALUES ('late', 'Late', 'Test', 'late@example.com', $1, now())",
+            )
+            .bind(&boss)
+            .execute(&mut *tx)
+            .await;
+            let outcome = match res {
+                Ok(_) => tx.commit().await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            blocker.commit().await.unwrap();
+            outcome
+        });
+
+    let err = late_insert.expect_err("the insert waits for the delete's row lock");
+    assert_eq!(
+        err.as_database_error().and_then(|e| e.code()).as_deref(),
+        Some("55P03"),
+        "{err}"
+    );
+    assert_eq!(deleted.0, 200, "{}", deleted.1);
+}
+
+#[tokio::test]
+async fn an_update_that_keeps_the_manager_does_not_wait_for_the_reporting_lines_lock() {
+    let app = spawn_app().await;
+    let boss = app.insert_person("Boss", None, None).await;
+    let other = app.insert_person("Other", None, None).await;
+    let person = app.insert_person("Person", Some(&boss), None).await;
+    let body = |manager: &str| {
+        json!({"id": person, "firstName": "Renamed", "lastName": "Test",
+               "email": "renamed@example.com", "managerId": manager})
+    };
+    let mut holder = app.db.begin().await.unwrap();
+    enghub::hierarchy::lock_reporting_lines(&mut holder)
+        .await
+        .unwrap();
+
+    let same = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        app.mutate("person.update", body(&boss)),
+    )
+    .await
+    .expect("an update keeping the manager does not take the lock");
+    assert_eq!(same.0, 200, "{}", same.1);
+    assert_eq!(data(&same.1)["firstName"], "Renamed");
+    assert!(manager_changes(&app, &person).await.is_empty());
+
+    // A manager change still waits for the lock.
+    let (moved, ()) = tokio::join!(app.mutate("person.update", body(&other)), async {
+        lock_waiters(&app, 1).await;
+        holder.commit().await.unwrap();
+    });
+    assert_eq!(moved.0, 200, "{}", moved.1);
+    assert_eq!(
+        manager_changes(&app, &person).await,
+        vec![(Some(boss.clone()), Some(other.clone()), USER.to_string())]
+    );
 }
