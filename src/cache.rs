@@ -422,13 +422,7 @@ impl Cache {
                 .next()
                 .and_then(Reply::into_string)
                 .unwrap_or_else(|| "0".into());
-            let keys: Vec<String> = parts
-                .next()
-                .and_then(Reply::into_array)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(Reply::into_string)
-                .collect();
+            let keys: Vec<String> = parts.next().map(Reply::into_strings).unwrap_or_default();
             if !keys.is_empty() {
                 let reply = self.redis.command(&Command::new("del").args(keys)).await?;
                 deleted += reply.as_int().unwrap_or(0).max(0) as u64;

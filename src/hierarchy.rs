@@ -114,13 +114,7 @@ fn parse_check(reply: Reply) -> Option<Warm> {
     if viewer.is_some() && chain_cached {
         return Some(Warm::Decided(member));
     }
-    let members: Vec<String> = parts
-        .next()
-        .and_then(Reply::into_array)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(Reply::into_string)
-        .collect();
+    let members: Vec<String> = parts.next().map(Reply::into_strings).unwrap_or_default();
     Some(Warm::Cold {
         viewer,
         cached_chain: chain_cached.then_some(members),

@@ -57,6 +57,16 @@ impl Reply {
         }
     }
 
+    /// The strings of an array reply (e.g. SMEMBERS, a SCAN page); anything
+    /// else is an empty list.
+    pub fn into_strings(self) -> Vec<String> {
+        self.into_array()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(Reply::into_string)
+            .collect()
+    }
+
     /// Decodes a `result` of a base64-mode response: a top-level `"OK"` is plain,
     /// every other string (and every string inside an array, "OK" included) is
     /// base64; a string that is not valid base64 is taken as it is, like @upstash/redis.

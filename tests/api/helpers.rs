@@ -430,12 +430,7 @@ impl TestApp {
             .command(&Command::new("smembers").arg(key))
             .await
             .unwrap();
-        let mut members: Vec<String> = reply
-            .into_array()
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(Reply::into_string)
-            .collect();
+        let mut members = reply.into_strings();
         members.sort();
         members
     }

@@ -33,12 +33,7 @@ async fn keys_matching(app: &TestApp, pattern: &str) -> Vec<String> {
         .command(&enghub::upstash::Command::new("keys").arg(pattern))
         .await
         .unwrap();
-    reply
-        .into_array()
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|r| r.into_string())
-        .collect()
+    reply.into_strings()
 }
 
 /// Sliding windows are per minute bucket: a test that straddles a bucket
