@@ -22,7 +22,9 @@
 //!    body bytes.
 //!
 //! Nothing in this module parses the body: callers verify first and parse after.
-//! There is no replay protection (`jti` is returned, not checked), as in the original.
+//! Replay protection is the caller's: the `jti` (and `exp`) are returned, and the
+//! cron function remembers each `jti` in Redis until the token expires, refusing a
+//! second delivery of the same token (the original had none).
 //! Error messages never contain the token.
 
 pub mod publisher;

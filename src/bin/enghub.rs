@@ -41,10 +41,17 @@ enum Command {
         latency_ms: u64,
     },
     /// Sync GitHub stats now, from this machine (every project with a GitHub URL, or one).
+    ///
+    /// Each project is synced in passes of at most 4 minutes (its lease outlasts a
+    /// pass); a pass that runs out of time or pages is continued from its saved
+    /// cursor until the project is done, with a line per pass.
     Sync {
         /// Only this project.
         #[arg(long)]
         project: Option<String>,
+        /// At most this many GraphQL pages (100 PRs each) per pass.
+        #[arg(long)]
+        pages_per_pass: Option<u32>,
     },
     /// Manage the QStash schedule that calls the cron function (QSTASH_URL, QSTASH_TOKEN).
     Schedule {
@@ -145,7 +152,10 @@ async fn main() -> DevResult<()> {
             tokio::signal::ctrl_c().await?;
             Ok(())
         }
-        Command::Sync { project } => operator::sync(project.as_deref()).await,
+        Command::Sync {
+            project,
+            pages_per_pass,
+        } => operator::sync(project.as_deref(), pages_per_pass).await,
         Command::Schedule { action } => operator::schedule(action).await,
         Command::Cache {
             action: CacheAction::Flush,
@@ -167,19 +177,47 @@ async fn main() -> DevResult<()> {
 
 /// `enghub sync` and `enghub schedule`.
 mod operator {
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use enghub::app::App;
     use enghub::config::Config;
     use enghub::dev::local::DevResult;
-    use enghub::github::sync::{sync_and_invalidate, SyncOptions};
+    use enghub::github::sync::{sync_and_invalidate, SyncError, SyncOptions, SyncReport};
     use enghub::github::RepoSlug;
     use enghub::qstash::{NewSchedule, Publisher};
 
     use super::ScheduleAction;
 
+    /// How long one pass may fetch; its lease (`SyncOptions::within`) is longer.
+    const PASS_BUDGET: Duration = Duration::from_secs(240);
+
+    /// Syncs one project in passes: a pass stopped by its budget (`Partial`) is
+    /// continued from the saved cursor, with a progress line, until one completes.
+    async fn sync_in_passes(
+        app: &App,
+        id: &str,
+        label: &str,
+        pages_per_pass: Option<u32>,
+    ) -> Result<SyncReport, SyncError> {
+        let mut pass = 1;
+        loop {
+            let options = SyncOptions {
+                max_pages: pages_per_pass,
+                ..SyncOptions::within(PASS_BUDGET)
+            };
+            match sync_and_invalidate(app, id, &options).await {
+                // No page fetched: another pass would not get further.
+                Err(SyncError::Partial { fetched }) if fetched > 0 => {
+                    println!("pass  {label}: pass {pass} fetched {fetched} PRs; continuing");
+                    pass += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Runs the sync of one or every project here, one at a time, printing a line each.
-    pub async fn sync(project: Option<&str>) -> DevResult<()> {
+    pub async fn sync(project: Option<&str>, pages_per_pass: Option<u32>) -> DevResult<()> {
         let app = App::new(Config::from_env()?)?;
         let projects: Vec<(String, String)> = match project {
             Some(id) => vec![(id.to_owned(), String::new())],
@@ -195,13 +233,14 @@ mod operator {
         let started = Instant::now();
         for (id, url) in &projects {
             let label = RepoSlug::parse(url).map_or_else(|| id.clone(), |r| format!("{id} ({r})"));
-            match sync_and_invalidate(&app, id, &SyncOptions::default()).await {
+            match sync_in_passes(&app, id, &label, pages_per_pass).await {
                 Ok(r) => println!(
-                    "ok    {label}: {} GitHub requests, stats {:?}, {} PRs fetched / {} stored, {} rows, {} ms",
+                    "ok    {label}: {} GitHub requests, stats {:?}, {} PRs fetched / {} stored{}, {} rows, {} ms",
                     r.github_requests,
                     r.stats_source,
                     r.prs_fetched,
                     r.prs_total,
+                    if r.full_pass { " (full pass)" } else { "" },
                     r.stats_rows,
                     r.elapsed.as_millis()
                 ),

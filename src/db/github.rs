@@ -372,7 +372,10 @@ pub async fn reset_state(
     Ok(())
 }
 
-/// Where the PR pass stands; written on success and failure alike.
+/// Where the PR pass stands; written on success and failure alike. While a pass is
+/// under way (`pass_cursor` set), `pr_watermark` is where it stops (`None`: a full
+/// pass) and `pass_newest` the newest `updatedAt` it saw; between passes
+/// `pass_newest` is when the last full pass completed (`None`: unknown, one is due).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PassPosition {
     pub pr_watermark: Option<DateTime<Utc>>,

@@ -20,10 +20,15 @@
 //! project, no or invalid URL, repository gone) 489 with
 //! `Upstash-NonRetryable-Error: true` (no retry, straight to the DLQ); a transient
 //! one (GitHub 5xx or rate limit, network, database) 500/503, with `Retry-After` when
-//! GitHub said how long to wait, so QStash retries then rather than hammering.
+//! GitHub said how long to wait (30 s while a first sync's statistics are still being
+//! computed), so QStash retries then rather than hammering. A fan-out whose batch
+//! answer does not match the messages sent is 502 (retried; deduplication ids keep
+//! the retry from enqueueing twice). Inline, a project not started before the time
+//! budget ran out is reported `not started: time budget exhausted`, its sync state
+//! untouched.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -120,7 +125,10 @@ async fn remember_token(
     let Some(jti) = message.jti.as_deref().filter(|j| !j.is_empty()) else {
         return Ok(TokenUse::NoId);
     };
-    let until = message.exp.unwrap_or(now) + CLOCK_TOLERANCE_SECS;
+    let until = message
+        .exp
+        .unwrap_or(now)
+        .saturating_add(CLOCK_TOLERANCE_SECS);
     let ttl = until.saturating_sub(now).max(1);
     let key = format!("{}:qstash:jti:{jti}", app.config.key_prefix);
     let reply = crate::telemetry::observed(&app.redis)
@@ -265,7 +273,22 @@ async fn fan_out(
     let mut published = Vec::with_capacity(messages.len());
     for chunk in messages.chunks(BATCH_SIZE) {
         match publisher.batch(chunk).await {
-            Ok(answers) => published.extend(answers),
+            Ok(answers) if answers.len() == chunk.len() => published.extend(answers),
+            Ok(answers) => {
+                tracing::error!(
+                    sent = chunk.len(),
+                    answered = answers.len(),
+                    "QStash batch answer does not match the messages sent"
+                );
+                return json_response(
+                    StatusCode::BAD_GATEWAY,
+                    &json!({"error": format!(
+                        "could not enqueue the project syncs: QStash answered {} results for {} messages",
+                        answers.len(),
+                        chunk.len()
+                    )}),
+                );
+            }
             Err(e) => {
                 tracing::error!(error = %e, "QStash fan-out failed");
                 return json_response(
@@ -287,10 +310,9 @@ async fn fan_out(
 
 /// Without QStash: every project here, a few at a time, within the time budget.
 async fn sync_inline(app: &App, projects: &[(String, Option<RepoSlug>)]) -> Response<Bytes> {
-    let options = SyncOptions {
-        deadline: Some(Instant::now() + SYNC_BUDGET),
-        ..SyncOptions::default()
-    };
+    // One deadline for every project: each sync checks the time left before it
+    // starts (`SyncError::NotStarted`, its state untouched).
+    let options = SyncOptions::within(SYNC_BUDGET);
     let options = &options;
     // Boxed so the stream's futures are `Send` for every borrow (a closure returning
     // a bare async block is not, as far as the compiler can prove).

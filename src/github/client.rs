@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use reqwest::header::{
@@ -16,8 +16,9 @@ use super::error::{classify, wait_from_headers, Api, GitHubError};
 use super::model::{ContributorCommits, PrFact, ReviewFact, WeekCommits};
 use super::repo::RepoSlug;
 
-/// Per-request timeout: generous, the statistics endpoint can be slow.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Per-request timeout: generous, the statistics endpoint can be slow. With a
+/// deadline ([`GitHubClient::with_deadline`]) it is capped at the time left.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The PR query: newest *updated* first, so an incremental sync can stop at the
 /// first PR older than its watermark. `number` and `updatedAt` are what the
@@ -76,6 +77,8 @@ pub struct GitHubClient {
     base_url: String,
     token: Option<String>,
     requests: Arc<AtomicU64>,
+    /// No request may outlive this instant (its timeout is capped at the time left).
+    deadline: Option<Instant>,
 }
 
 impl std::fmt::Debug for GitHubClient {
@@ -100,7 +103,25 @@ impl GitHubClient {
             base_url: base_url.trim_end_matches('/').to_owned(),
             token: token.map(str::to_owned).filter(|t| !t.is_empty()),
             requests: Arc::new(AtomicU64::new(0)),
+            deadline: None,
         }
+    }
+
+    /// This client (sharing its counter) with every request's timeout capped at the
+    /// time left until `deadline`, so no request outlives a run's budget.
+    pub fn with_deadline(&self, deadline: Option<Instant>) -> Self {
+        Self {
+            deadline,
+            ..self.clone()
+        }
+    }
+
+    /// [`REQUEST_TIMEOUT`], or less when the deadline is nearer.
+    fn timeout(&self) -> Duration {
+        self.deadline.map_or(REQUEST_TIMEOUT, |d| {
+            d.saturating_duration_since(Instant::now())
+                .min(REQUEST_TIMEOUT)
+        })
     }
 
     /// A client with its own request counter (one per sync).
@@ -126,7 +147,7 @@ impl GitHubClient {
         let mut req = self
             .http
             .request(method, url)
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(self.timeout())
             .header(USER_AGENT, "eng-hub");
         if let Some(token) = &self.token {
             req = req.header(AUTHORIZATION, format!("Bearer {token}"));

@@ -14,6 +14,10 @@ use std::time::Duration;
 
 use http::HeaderMap;
 
+/// How soon to try again after GitHub kept answering 202 "computing": it usually
+/// has the statistics within a minute.
+pub const COMPUTING_RETRY_AFTER: Duration = Duration::from_secs(30);
+
 /// Which of the two APIs answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
@@ -69,10 +73,12 @@ impl GitHubError {
         }
     }
 
-    /// How long GitHub asked us to wait, if it said.
+    /// How long to wait before trying again: what GitHub asked for when it rate
+    /// limited us, [`COMPUTING_RETRY_AFTER`] while it computes statistics.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             GitHubError::RateLimited { retry_after, .. } => *retry_after,
+            GitHubError::StillComputing => Some(COMPUTING_RETRY_AFTER),
             _ => None,
         }
     }

@@ -4,10 +4,14 @@
 //! Per sync:
 //! 1. The project's URL is read and parsed ([`SyncError::ProjectNotFound`],
 //!    [`SyncError::NoGitHubUrl`], [`SyncError::InvalidUrl`]: permanent).
+//!    With a deadline, a sync with less than [`MIN_TIME_TO_START`] left does not
+//!    start at all ([`SyncError::NotStarted`]; nothing is read or written).
 //! 2. The project's lease is taken in `github_sync_state` (or
 //!    [`SyncError::AlreadyRunning`]); a lease older than [`SyncOptions::lease`] is
-//!    taken over, so a crashed sync does not block the project forever. Then
-//!    `github_syncs` says `syncing`.
+//!    taken over, so a crashed sync does not block the project forever. The lease
+//!    outlasts the run: [`SyncOptions::within`] derives it from the budget, and every
+//!    GitHub request's timeout is capped at the time left. Then `github_syncs` says
+//!    `syncing`.
 //! 3. Concurrently: contributor statistics with `If-None-Match` (304 reuses the stored
 //!    answer; 202 is asked again with doubling waits within
 //!    [`SyncOptions::computing_budget`], then the stored answer is used if there is
@@ -15,13 +19,23 @@
 //!    `github_pr_facts`, stopping at the first PR updated before the watermark. With
 //!    nothing changed that is one 304 and one GraphQL page. A pass that runs out of
 //!    time keeps its cursor and fails with [`SyncError::Partial`]; the next sync
-//!    continues there, so nothing is ever silently truncated.
+//!    continues there, so nothing is ever silently truncated. A page asked from a
+//!    saved cursor that GitHub refuses with a GraphQL error (an expired or invalid
+//!    cursor) drops the cursor, so the next sync starts the pass again.
+//!
+//!    Every [`FULL_PASS_INTERVAL`] the pass is a **full** one, ignoring the
+//!    watermark: facts that change without bumping a PR's `updatedAt` (an author
+//!    renamed or deleted into a "ghost") are refreshed as the original, which
+//!    refetched everything, would. A full pass is an ordinary pass (page/time
+//!    budget, resumed through the cursor) whose saved watermark is empty; when no
+//!    pass is under way, `pass_newest` holds the time the last full pass completed.
 //! 4. The stored facts are aggregated (`super::aggregate`) and, in **one
 //!    transaction**, `contributor_stats` is replaced, `github_syncs` becomes `idle`
 //!    with `last_sync_at`, the ETag/watermark are saved and the lease released.
 //! 5. On failure `github_syncs` becomes `error` with the message and the lease is
 //!    released with the pass position saved; if that bookkeeping itself fails it is
-//!    logged and the original error is still returned.
+//!    logged and the original error is still returned. A sync whose lease was taken
+//!    over ([`SyncError::LeaseLost`]) writes nothing: the row is the new holder's.
 //!
 //! Cache invalidation is the caller's (`githubStats.syncNow` returns the key; the
 //! cron function and the CLI call [`sync_and_invalidate`]).
@@ -29,10 +43,10 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::aggregate::{aggregate, ytd_start};
-use super::client::{ContributorStats, GitHubClient};
+use super::client::{ContributorStats, GitHubClient, REQUEST_TIMEOUT};
 use super::error::GitHubError;
 use super::model::ContributorCommits;
 use super::repo::RepoSlug;
@@ -40,6 +54,16 @@ use crate::app::App;
 use crate::cache::invalidate_github_stats;
 use crate::db::github::{self as sql, PassPosition, SyncState};
 use crate::db::Db;
+
+/// What a lease adds to the run's budget and the last request's timeout: the final
+/// aggregation and transaction, and clock drift between instances.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(30);
+
+/// A run with less time left than this does not start a sync.
+pub const MIN_TIME_TO_START: Duration = Duration::from_secs(2);
+
+/// How often the PR pass ignores the watermark and refetches every PR.
+pub const FULL_PASS_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Knobs of one sync; [`SyncOptions::default`] is what production uses.
 #[derive(Debug, Clone)]
@@ -59,7 +83,8 @@ pub struct SyncOptions {
     /// At most this many GraphQL pages per sync (`None`: no limit but the deadline);
     /// like the deadline, the pass is saved and the next sync continues it.
     pub max_pages: Option<u32>,
-    /// How long a sync may hold a project before another may take it over.
+    /// How long a sync may hold a project before another may take it over: longer
+    /// than the sync can run ([`SyncOptions::within`] derives it from the budget).
     pub lease: Duration,
 }
 
@@ -78,12 +103,20 @@ impl Default for SyncOptions {
 }
 
 impl SyncOptions {
-    /// Defaults with a deadline `budget` from now.
+    /// Defaults with a deadline `budget` from now and a lease of
+    /// [`SyncOptions::lease_for`] `budget`.
     pub fn within(budget: Duration) -> Self {
         Self {
             deadline: Some(Instant::now() + budget),
+            lease: Self::lease_for(budget),
             ..Self::default()
         }
+    }
+
+    /// A lease that outlasts a run of `budget`: no request outlives the budget, the
+    /// last one may take [`REQUEST_TIMEOUT`], and [`LEASE_MARGIN`] covers the rest.
+    pub fn lease_for(budget: Duration) -> Duration {
+        budget + REQUEST_TIMEOUT + LEASE_MARGIN
     }
 
     fn time_left(&self) -> Option<Duration> {
@@ -113,6 +146,8 @@ pub enum SyncError {
     Partial { fetched: usize },
     #[error("another sync took over this project's lease")]
     LeaseLost,
+    #[error("not started: time budget exhausted")]
+    NotStarted,
     #[error("database error")]
     Db(#[from] sqlx::Error),
 }
@@ -126,6 +161,7 @@ impl SyncError {
             SyncError::AlreadyRunning
             | SyncError::Partial { .. }
             | SyncError::LeaseLost
+            | SyncError::NotStarted
             | SyncError::Db(_) => true,
         }
     }
@@ -162,6 +198,8 @@ pub struct SyncReport {
     pub stats_source: StatsSource,
     /// GraphQL pages fetched.
     pub pr_pages: u32,
+    /// Whether the PR pass that completed was a full one (watermark ignored).
+    pub full_pass: bool,
     /// PRs fetched and upserted (new or updated since the last sync).
     pub prs_fetched: usize,
     /// PRs the aggregation read from Postgres.
@@ -217,7 +255,13 @@ pub async fn sync_project(
     options: &SyncOptions,
 ) -> Result<SyncReport, SyncError> {
     let started = Instant::now();
-    let github = github.fresh_counter();
+    if options
+        .time_left()
+        .is_some_and(|left| left < MIN_TIME_TO_START)
+    {
+        return Err(SyncError::NotStarted);
+    }
+    let github = github.fresh_counter().with_deadline(options.deadline);
     let repo = project_repo(db, project_id).await?;
 
     let token = crate::db::new_id();
@@ -315,11 +359,14 @@ pub async fn sync_project(
             github_requests: github.requests_sent(),
             stats_source,
             pr_pages: pass.pages,
+            full_pass: pass.full,
             prs_fetched: pass.fetched,
             prs_total,
             stats_rows,
             elapsed: started.elapsed(),
         }),
+        // The row is another sync's now: its status and pass position are its own.
+        Err(SyncError::LeaseLost) => Err(SyncError::LeaseLost),
         Err(e) => {
             record_failure(db, project_id, &token, &pass.position, &e).await;
             Err(e)
@@ -439,13 +486,27 @@ fn inline_wait(e: &GitHubError, options: &SyncOptions, already_waited: bool) -> 
 /// One PR pass and what it left behind.
 struct Pass {
     position: PassPosition,
+    /// Whether this pass ignores the watermark.
+    full: bool,
     pages: u32,
     fetched: usize,
     result: Result<(), SyncError>,
 }
 
+/// Whether the pass starting now should be a full one: the last one completed
+/// [`FULL_PASS_INTERVAL`] ago or more, or none is known.
+fn full_pass_due(last_full_pass: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    let interval = chrono::Duration::from_std(FULL_PASS_INTERVAL).expect("fits");
+    last_full_pass.is_none_or(|at| now - at >= interval)
+}
+
 /// Fetches PRs newest-updated first from the saved cursor (or the start), upserting
-/// each page, until a PR older than the watermark or the end of the list.
+/// each page, until a PR older than the watermark (none for a full pass) or the end
+/// of the list.
+///
+/// The saved position: while a pass is under way, its stop watermark (empty for a
+/// full pass), cursor and newest `updatedAt`; otherwise the watermark and, in
+/// `pass_newest`, when the last full pass completed.
 async fn pr_pass(
     db: &Db,
     github: &GitHubClient,
@@ -454,12 +515,24 @@ async fn pr_pass(
     state: &SyncState,
     options: &SyncOptions,
 ) -> Pass {
+    let resuming = state.pass_cursor.is_some();
+    // Known only between passes: an unfinished pass keeps its newest PR there.
+    let last_full_pass = if resuming { None } else { state.pass_newest };
+    let full = if resuming {
+        state.pr_watermark.is_none()
+    } else {
+        full_pass_due(last_full_pass, Utc::now())
+    };
+    let watermark = if full { None } else { state.pr_watermark };
+    // Where the pass stands if it makes no progress: as it was.
+    let unchanged = PassPosition {
+        pr_watermark: state.pr_watermark,
+        pass_cursor: state.pass_cursor.clone(),
+        pass_newest: state.pass_newest,
+    };
     let mut pass = Pass {
-        position: PassPosition {
-            pr_watermark: state.pr_watermark,
-            pass_cursor: state.pass_cursor.clone(),
-            pass_newest: state.pass_newest,
-        },
+        position: unchanged,
+        full: full && github.has_token(),
         pages: 0,
         fetched: 0,
         result: Ok(()),
@@ -467,7 +540,8 @@ async fn pr_pass(
     if !github.has_token() {
         return pass;
     }
-    let watermark = state.pr_watermark;
+    let mut cursor = state.pass_cursor.clone();
+    let mut newest = if resuming { state.pass_newest } else { None };
     let mut rate_limit_waited = false;
     loop {
         let out_of_time = options.time_left().is_some_and(|left| left.is_zero());
@@ -477,7 +551,6 @@ async fn pr_pass(
             });
             return pass;
         }
-        let cursor = pass.position.pass_cursor.clone();
         let page = match github
             .pull_requests_page(repo, cursor.as_deref(), options.page_size)
             .await
@@ -490,14 +563,32 @@ async fn pr_pass(
                         continue;
                     }
                 }
+                let timed_out = matches!(&e, GitHubError::Network(n) if n.is_timeout());
+                if timed_out && options.time_left().is_some_and(|left| left.is_zero()) {
+                    // Cut short by the budget, not by GitHub: continue next time.
+                    pass.result = Err(SyncError::Partial {
+                        fetched: pass.fetched,
+                    });
+                    return pass;
+                }
+                if cursor.is_some() && matches!(e, GitHubError::GraphQl { .. }) {
+                    // Likely a cursor GitHub no longer accepts: start the pass over
+                    // next time rather than failing on it forever.
+                    tracing::warn!(%repo, error = %e, "GraphQL error on a saved cursor; the PR pass restarts next sync");
+                    pass.position = PassPosition {
+                        pr_watermark: watermark,
+                        pass_cursor: None,
+                        pass_newest: None,
+                    };
+                }
                 pass.result = Err(e.into());
                 return pass;
             }
         };
         pass.pages += 1;
         if let Some(first) = page.prs.first() {
-            let newest = pass.position.pass_newest.get_or_insert(first.updated_at);
-            *newest = (*newest).max(first.updated_at);
+            let n = newest.get_or_insert(first.updated_at);
+            *n = (*n).max(first.updated_at);
         }
         let total = page.prs.len();
         let fresh: Vec<_> = page
@@ -518,16 +609,27 @@ async fn pr_pass(
         pass.fetched += fresh.len();
         match page.end_cursor {
             Some(next) if page.has_next_page && !reached_watermark => {
-                pass.position.pass_cursor = Some(next);
+                cursor = Some(next);
+                pass.position = PassPosition {
+                    pr_watermark: watermark,
+                    pass_cursor: cursor.clone(),
+                    pass_newest: newest,
+                };
             }
             _ => {
                 // Complete: everything updated since the pass began is stored.
-                let newest = pass.position.pass_newest.take();
-                pass.position.pr_watermark = match (watermark, newest) {
-                    (Some(w), Some(n)) => Some(w.max(n)),
-                    (w, n) => w.or(n),
+                pass.position = PassPosition {
+                    pr_watermark: match (watermark, newest) {
+                        (Some(w), Some(n)) => Some(w.max(n)),
+                        (w, n) => w.or(n),
+                    },
+                    pass_cursor: None,
+                    pass_newest: if full {
+                        Some(Utc::now())
+                    } else {
+                        last_full_pass
+                    },
                 };
-                pass.position.pass_cursor = None;
                 return pass;
             }
         }

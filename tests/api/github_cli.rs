@@ -101,3 +101,70 @@ async fn sync_prints_a_line_per_project() {
     assert!(!ok);
     assert!(out.contains("error missing: Project not found."), "{out}");
 }
+
+#[tokio::test]
+async fn sync_continues_a_partial_pass_until_the_project_is_done() {
+    let world = world().await;
+    let project = project_with_team(&world).await;
+    world.github.edit_repo(REPO, |repo| {
+        for n in 10..260 {
+            repo.prs.push(enghub::dev::fakes::github::FakePr::open(
+                n,
+                "ann",
+                "2024-03-01T00:00:00Z",
+            ));
+        }
+    });
+    let env = [
+        (
+            "DATABASE_URL",
+            format!("{}/{}", server_url(), world.app.db_name),
+        ),
+        (
+            "UPSTASH_REDIS_REST_URL",
+            world.app.bridge.as_ref().unwrap().url(),
+        ),
+        ("UPSTASH_REDIS_REST_TOKEN", BRIDGE_TOKEN.to_string()),
+        ("QSTASH_CURRENT_SIGNING_KEY", QSTASH_CURRENT.to_string()),
+        ("QSTASH_NEXT_SIGNING_KEY", QSTASH_NEXT.to_string()),
+        ("CLERK_JWT_KEY", clerk_keys().public_pem()),
+        ("ENGHUB_KEY_PREFIX", world.app.prefix.clone()),
+        ("GITHUB_API_URL", world.github.url()),
+        ("GITHUB_TOKEN", GITHUB_TOKEN.to_string()),
+    ];
+
+    // 253 PRs, 100 a page, one page a pass: three passes.
+    let (ok, out, err) = enghub(&["sync", "--pages-per-pass", "1"], &env).await;
+
+    assert!(ok, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let label = format!("{project} (acme/widgets)");
+    assert_eq!(
+        lines[..2],
+        [
+            format!("pass  {label}: pass 1 fetched 100 PRs; continuing"),
+            format!("pass  {label}: pass 2 fetched 100 PRs; continuing"),
+        ],
+        "{out}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("ok    {label}: 2 GitHub requests")),
+        "{out}"
+    );
+    assert!(
+        lines[2].contains("53 PRs fetched / 253 stored (full pass)"),
+        "{out}"
+    );
+    assert!(lines[3].starts_with("1 synced, 0 failed"), "{out}");
+    let cursors: Vec<_> = world
+        .github
+        .requests()
+        .into_iter()
+        .filter(|r| r.endpoint == enghub::dev::fakes::github::Endpoint::GraphQl)
+        .map(|r| r.cursor)
+        .collect();
+    assert_eq!(
+        cursors,
+        [None, Some("cursor:100".into()), Some("cursor:200".into())]
+    );
+}

@@ -385,3 +385,82 @@ async fn only_post_is_allowed() {
     assert_eq!(res.status().as_u16(), 405);
     assert_eq!(res.headers()["allow"], "POST");
 }
+
+#[tokio::test]
+async fn a_batch_answer_that_does_not_match_the_messages_answers_502() {
+    // A QStash that accepts the batch but answers for none of its messages.
+    let qstash = enghub::dev::fakes::FakeServer::start(std::sync::Arc::new(|_req| {
+        let mut res = http::Response::new(bytes::Bytes::from_static(b"[]"));
+        res.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        res
+    }))
+    .await
+    .unwrap();
+    let github = enghub::dev::fakes::github::FakeGitHub::start().await;
+    let app = crate::helpers::spawn_app_with(crate::helpers::TestOptions {
+        extra_vars: vec![
+            ("GITHUB_API_URL", github.url()),
+            ("GITHUB_TOKEN", GITHUB_TOKEN.to_string()),
+            ("QSTASH_URL", qstash.url()),
+            ("QSTASH_TOKEN", "qstash-test-token".to_string()),
+        ],
+    })
+    .await;
+    insert_project(&app, Some(REPO_URL)).await;
+
+    let (status, headers, res) = deliver(&app, "").await;
+
+    assert_eq!(status, 502, "{res}");
+    assert!(headers.get("upstash-nonretryable-error").is_none());
+    assert_eq!(
+        res,
+        json!({"error": "could not enqueue the project syncs: QStash answered 0 results for 1 messages"})
+    );
+    assert!(github.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_first_sync_still_computing_asks_qstash_to_retry_soon() {
+    let world = world().await;
+    let project = project_with_team(&world).await;
+    // Longer than the cron's 20 s computing budget (waits of 1, 2, 4 and 8 s).
+    for _ in 0..10 {
+        world.github.script_stats(Scripted::computing());
+    }
+
+    let (status, headers, res) =
+        deliver(&world.app, &json!({"projectId": project}).to_string()).await;
+
+    assert_eq!(status, 503, "{res}");
+    assert_eq!(headers["retry-after"], "30");
+    assert!(headers.get("upstash-nonretryable-error").is_none());
+    assert_eq!(
+        res,
+        json!({"error": "GitHub is still computing contributor statistics; try again shortly"})
+    );
+}
+
+#[tokio::test]
+async fn a_token_expiring_at_the_end_of_time_does_not_crash_the_function() {
+    let world = world().await;
+    let body = json!({"projectId": "nope"}).to_string();
+    let token = enghub::dev::tokens::sign_qstash(
+        crate::helpers::QSTASH_CURRENT,
+        &format!("{PUBLIC_URL}{CRON_PATH}"),
+        body.as_bytes(),
+        now(),
+        enghub::dev::tokens::QStashOverrides {
+            exp: enghub::dev::tokens::ClaimOverride::Set(u64::MAX),
+            ..Default::default()
+        },
+    );
+
+    let (status, _, res) = deliver_signed(&world.app, &token, &body, &[]).await;
+
+    // Answered (whatever Redis makes of the marker's lifetime), not a dropped connection.
+    assert!([489, 503].contains(&status), "{status} {res}");
+    assert!(res["error"].is_string(), "{res}");
+}

@@ -239,3 +239,37 @@ pub async fn sync_status(
     .await
     .unwrap()
 }
+
+/// `github_sync_state` of a project: `(pr_watermark, pass_cursor, pass_newest,
+/// lease_token, lease_until)`.
+pub type StateRow = (
+    Option<chrono::NaiveDateTime>,
+    Option<String>,
+    Option<chrono::NaiveDateTime>,
+    Option<String>,
+    Option<chrono::NaiveDateTime>,
+);
+
+pub async fn sync_state(app: &TestApp, project_id: &str) -> Option<StateRow> {
+    sqlx::query_as(
+        "SELECT pr_watermark, pass_cursor, pass_newest, lease_token, lease_until
+         FROM github_sync_state WHERE project_id = $1",
+    )
+    .bind(project_id)
+    .fetch_optional(&app.db)
+    .await
+    .unwrap()
+}
+
+/// A server that accepts connections and never answers.
+pub async fn black_hole() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    (url, task)
+}

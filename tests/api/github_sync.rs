@@ -279,6 +279,8 @@ async fn stats_still_computing_after_the_budget_fail_transiently_on_a_first_sync
         SyncError::GitHub(GitHubError::StillComputing)
     ));
     assert!(err.is_transient());
+    // QStash is asked to come back soon, not at its default backoff.
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
     // 20 + 40 + 80 + 160 ms fit in 500 ms, the next 320 would not: five requests.
     assert_eq!(count(&world, Endpoint::ContributorStats), 5);
     let (status, message, _) = sync_status(&world.app, &project).await.unwrap();
@@ -499,4 +501,307 @@ async fn projects_without_a_usable_url_are_refused_before_any_request() {
     }
     assert!(world.github.requests().is_empty());
     assert_eq!(sync_status(&world.app, &none).await, None);
+}
+
+/// Pretends the last full pass completed `days` ago (`None`: none recorded).
+async fn set_last_full_pass(world: &World, project: &str, days: Option<i64>) {
+    let at = days.map(|d| (chrono::Utc::now() - chrono::Duration::days(d)).naive_utc());
+    sqlx::query("UPDATE github_sync_state SET pass_newest = $2 WHERE project_id = $1")
+        .bind(project)
+        .bind(at)
+        .execute(&world.app.db)
+        .await
+        .unwrap();
+}
+
+fn ann_all_time(rows: &[(String, String, i32, i32, i32, i32)]) -> (i32, i32, i32, i32) {
+    let r = rows
+        .iter()
+        .find(|r| r.0 == "ann" && r.1 == "all_time")
+        .unwrap();
+    (r.2, r.3, r.4, r.5)
+}
+
+#[tokio::test]
+async fn a_weekly_full_pass_refreshes_facts_whose_updated_at_did_not_move() {
+    let world = world().await;
+    let project = project_with_team(&world).await;
+    let first = sync_project(&world.app.db, &world.client(), &project, &options())
+        .await
+        .unwrap();
+    assert!(first.full_pass);
+    // ann's account is deleted: PR 1 now has a ghost author, its updatedAt unchanged.
+    world.github.edit_repo(REPO, |repo| {
+        repo.prs.iter_mut().find(|p| p.number == 1).unwrap().author = None;
+    });
+
+    // Within the week: incremental, PR 1 is not re-read.
+    let report = sync_project(&world.app.db, &world.client(), &project, &options())
+        .await
+        .unwrap();
+    assert!(!report.full_pass);
+    assert_eq!(report.prs_fetched, 1);
+    assert_eq!(ann_all_time(&stats_rows(&world.app, &project).await).1, 1);
+
+    // A week after the last full pass: every PR is fetched again.
+    set_last_full_pass(&world, &project, Some(8)).await;
+    let report = sync_project(&world.app.db, &world.client(), &project, &options())
+        .await
+        .unwrap();
+    assert!(report.full_pass);
+    assert_eq!((report.pr_pages, report.prs_fetched), (1, 3));
+    assert_eq!(
+        ann_all_time(&stats_rows(&world.app, &project).await),
+        (12, 0, 0, 2)
+    );
+    let (watermark, cursor, last_full, _, _) = sync_state(&world.app, &project).await.unwrap();
+    assert_eq!(cursor, None);
+    assert_eq!(
+        watermark.unwrap().and_utc().to_rfc3339(),
+        "2025-01-09T10:00:00+00:00"
+    );
+    let age = chrono::Utc::now().naive_utc() - last_full.unwrap();
+    assert!(age < chrono::Duration::minutes(1), "{age}");
+
+    // And the next one is incremental again.
+    let report = sync_project(&world.app.db, &world.client(), &project, &options())
+        .await
+        .unwrap();
+    assert!(!report.full_pass);
+    assert_eq!(report.prs_fetched, 1);
+}
+
+#[tokio::test]
+async fn a_full_pass_keeps_to_the_page_budget_and_resumes_through_its_cursor() {
+    let world = world().await;
+    let project = project_with_team(&world).await;
+    world.github.edit_repo(REPO, |repo| {
+        for n in 10..35 {
+            repo.prs.push(FakePr::open(
+                n,
+                "ann",
+                &format!("2024-03-{:02}T00:00:00Z", n - 9),
+            ));
+        }
+    });
+    let unlimited = SyncOptions {
+        page_size: 10,
+        ..options()
+    };
+    sync_project(&world.app.db, &world.client(), &project, &unlimited)
+        .await
+        .unwrap();
+    // A state from before full passes were recorded: one is due.
+    set_last_full_pass(&world, &project, None).await;
+    let limited = SyncOptions {
+        max_pages: Some(2),
+        ..unlimited.clone()
+    };
+
+    let err = sync_project(&world.app.db, &world.client(), &project, &limited)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SyncError::Partial { fetched: 20 }), "{err}");
+    let (watermark, cursor, _, _, _) = sync_state(&world.app, &project).await.unwrap();
+    // The unfinished full pass has no watermark to stop at.
+    assert_eq!((watermark, cursor.as_deref()), (None, Some("cursor:20")));
+
+    world.github.clear_requests();
+    let report = sync_project(&world.app.db, &world.client(), &project, &unlimited)
+        .await
+        .unwrap();
+    assert!(report.full_pass);
+    assert_eq!(
+        (report.pr_pages, report.prs_fetched, report.prs_total),
+        (1, 8, 28)
+    );
+    let cursors: Vec<_> = world
+        .github
+        .requests()
+        .into_iter()
+        .filter(|r| r.endpoint == Endpoint::GraphQl)
+        .map(|r| r.cursor)
+        .collect();
+    assert_eq!(cursors, [Some("cursor:20".to_string())]);
+    let (watermark, cursor, last_full, _, _) = sync_state(&world.app, &project).await.unwrap();
+    assert!(watermark.is_some() && last_full.is_some() && cursor.is_none());
+}
+
+#[tokio::test]
+async fn a_graphql_error_on_a_saved_cursor_restarts_the_pass_next_time() {
+    let world = world().await;
+    let project = project_with_team(&world).await;
+    world.github.edit_repo(REPO, |repo| {
+        for n in 10..35 {
+            repo.prs.push(FakePr::open(
+                n,
+                "ann",
+                &format!("2024-03-{:02}T00:00:00Z", n - 9),
+            ));
+        }
+    });
+    let limited = SyncOptions {
+        page_size: 10,
+        max_pages: Some(1),
+        ..options()
+    };
+    sync_project(&world.app.db, &world.client(), &project, &limited)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        sync_state(&world.app, &project).await.unwrap().1.as_deref(),
+        Some("cursor:10")
+    );
+    world.github.script_graphql(Scripted::status(
+        200,
+        r#"{"data":null,"errors":[{"type":"INVALID_CURSOR_ARGUMENTS","message":"`cursor:10` does not appear to be a valid cursor."}]}"#,
+    ));
+
+    let err = sync_project(&world.app.db, &world.client(), &project, &limited)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, SyncError::GitHub(GitHubError::GraphQl { .. })),
+        "{err}"
+    );
+    assert!(err.is_transient());
+    let (_, cursor, newest, _, _) = sync_state(&world.app, &project).await.unwrap();
+    assert_eq!((cursor, newest), (None, None));
+
+    world.github.clear_requests();
+    let report = sync_project(
+        &world.app.db,
+        &world.client(),
+        &project,
+        &SyncOptions {
+            page_size: 10,
+            ..options()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.pr_pages, report.prs_total), (3, 28));
+    let first = world
+        .github
+        .requests()
+        .into_iter()
+        .find(|r| r.endpoint == Endpoint::GraphQl)
+        .unwrap();
+    assert_eq!(first.cursor, None);
+}
+
+#[tokio::test]
+async fn a_sync_whose_lease_was_taken_over_leaves_the_new_holders_row_alone() {
+    let world = world().await;
+    let project = project_with_team(&world).await;
+    world.github.script_stats(Scripted::computing());
+    let slow = SyncOptions {
+        computing_first_wait: Duration::from_millis(600),
+        computing_budget: Duration::from_secs(2),
+        ..options()
+    };
+    let take_over = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Another sync takes the lease (say, after this one's expired) and says so.
+        sqlx::query(
+            "UPDATE github_sync_state SET lease_token = 'other',
+                    lease_until = now() + interval '10 minutes'
+             WHERE project_id = $1",
+        )
+        .bind(&project)
+        .execute(&world.app.db)
+        .await
+        .unwrap();
+    };
+
+    let client = world.client();
+    let (result, ()) = tokio::join!(
+        sync_project(&world.app.db, &client, &project, &slow),
+        take_over
+    );
+
+    assert!(matches!(result, Err(SyncError::LeaseLost)), "{result:?}");
+    assert_eq!(
+        sync_status(&world.app, &project).await,
+        Some(("syncing".into(), None, false))
+    );
+    let (_, _, _, token, until) = sync_state(&world.app, &project).await.unwrap();
+    assert_eq!(token.as_deref(), Some("other"));
+    assert!(until.is_some());
+    assert!(stats_rows(&world.app, &project).await.is_empty());
+}
+
+#[test]
+fn the_lease_outlasts_the_budget_and_the_last_request() {
+    let budget = Duration::from_secs(240);
+    let options = SyncOptions::within(budget);
+    assert_eq!(options.lease, SyncOptions::lease_for(budget));
+    assert!(options.lease > budget + enghub::github::client::REQUEST_TIMEOUT);
+    // Within Vercel's 300 s limit for the cron function.
+    assert_eq!(options.lease, Duration::from_secs(300));
+}
+
+#[tokio::test]
+async fn no_github_request_outlives_the_budget_and_the_lease_is_derived_from_it() {
+    let world = world().await;
+    let project = project_with_team(&world).await;
+    let (url, _server) = black_hole().await;
+    let client =
+        enghub::github::GitHubClient::new(reqwest::Client::new(), &url, Some(GITHUB_TOKEN));
+    let budget = Duration::from_millis(2500);
+    let options = SyncOptions::within(budget);
+    let started = std::time::Instant::now();
+    let check_lease = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let until = sync_state(&world.app, &project).await.unwrap().4.unwrap();
+        until - chrono::Utc::now().naive_utc()
+    };
+
+    let (result, lease_left) = tokio::join!(
+        sync_project(&world.app.db, &client, &project, &options),
+        check_lease
+    );
+
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    // Cut short by the budget: reported as a pass to continue.
+    let err = result.unwrap_err();
+    assert!(matches!(err, SyncError::Partial { fetched: 0 }), "{err}");
+    // budget + request timeout + margin = 62.5 s, of which 0.5 s has passed.
+    let expected = chrono::Duration::from_std(SyncOptions::lease_for(budget)).unwrap();
+    assert!(
+        lease_left <= expected && lease_left > expected - chrono::Duration::seconds(5),
+        "{lease_left}"
+    );
+}
+
+#[tokio::test]
+async fn a_sync_with_its_budget_spent_does_not_start() {
+    let world = world().await;
+    let synced = project_with_team(&world).await;
+    sync_project(&world.app.db, &world.client(), &synced, &options())
+        .await
+        .unwrap();
+    let state_before = sync_state(&world.app, &synced).await;
+    let fresh = insert_project(&world.app, Some(REPO_URL)).await;
+    world.github.clear_requests();
+    let spent = SyncOptions {
+        deadline: Some(std::time::Instant::now() + Duration::from_secs(1)),
+        ..options()
+    };
+
+    for project in [&synced, &fresh] {
+        let err = sync_project(&world.app.db, &world.client(), project, &spent)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SyncError::NotStarted));
+        assert_eq!(err.to_string(), "not started: time budget exhausted");
+        assert!(err.is_transient());
+    }
+
+    assert!(world.github.requests().is_empty());
+    assert_eq!(sync_state(&world.app, &synced).await, state_before);
+    assert_eq!(sync_status(&world.app, &synced).await.unwrap().0, "idle");
+    assert_eq!(sync_state(&world.app, &fresh).await, None);
+    assert_eq!(sync_status(&world.app, &fresh).await, None);
 }
