@@ -50,8 +50,10 @@ pub async fn about(
         "SELECT {VIEW} FROM person_comments c JOIN people a ON a.id = c.author_person_id
          WHERE c.person_id = $1 ORDER BY c.created_at DESC, c.id DESC"
     );
-    let rows: Vec<(Json<CommentView>,)> =
-        sqlx::query_as(&sql).bind(person_id).fetch_all(conn).await?;
+    let rows: Vec<(Json<CommentView>,)> = crate::db::sql::query_as(&sql)
+        .bind(person_id)
+        .fetch_all(conn)
+        .await?;
     Ok(rows.into_iter().map(|(Json(v),)| v).collect())
 }
 
@@ -70,7 +72,7 @@ pub async fn insert(
              VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *)
          SELECT {VIEW} FROM c JOIN people a ON a.id = c.author_person_id"
     );
-    let (Json(v),): (Json<CommentView>,) = sqlx::query_as(&sql)
+    let (Json(v),): (Json<CommentView>,) = crate::db::sql::query_as(&sql)
         .bind(id)
         .bind(content)
         .bind(person_id)
@@ -95,7 +97,7 @@ pub async fn update_own(
              WHERE id = $1 AND author_id = $2 RETURNING *)
          SELECT {VIEW} FROM c JOIN people a ON a.id = c.author_person_id"
     );
-    let row: Option<(Json<CommentView>,)> = sqlx::query_as(&sql)
+    let row: Option<(Json<CommentView>,)> = crate::db::sql::query_as(&sql)
         .bind(id)
         .bind(author_id)
         .bind(content)
@@ -111,10 +113,11 @@ pub async fn delete_own(
     id: &str,
     author_id: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM person_comments WHERE id = $1 AND author_id = $2")
-        .bind(id)
-        .bind(author_id)
-        .execute(conn)
-        .await?;
+    let done =
+        crate::db::sql::query("DELETE FROM person_comments WHERE id = $1 AND author_id = $2")
+            .bind(id)
+            .bind(author_id)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -35,7 +35,7 @@ pub struct DepartmentView {
 
 /// Every department with titles and head count, by name (one query).
 pub async fn list_views(conn: &mut PgConnection) -> Result<Vec<DepartmentView>, sqlx::Error> {
-    let rows: Vec<(Json<DepartmentView>,)> = sqlx::query_as(
+    let rows: Vec<(Json<DepartmentView>,)> = crate::db::sql::query_as(
         r#"SELECT json_build_object(
               'id', r.id, 'name', r.name, 'color', r.color,
               'titles', COALESCE((
@@ -59,7 +59,7 @@ pub async fn insert(
     name: &str,
     color: Option<&str>,
 ) -> Result<Department, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "INSERT INTO roles (id, name, color) VALUES ($1, $2, $3) RETURNING id, name, color",
     )
     .bind(id)
@@ -76,7 +76,7 @@ pub async fn update(
     name: &str,
     color: Option<&str>,
 ) -> Result<Option<Department>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "UPDATE roles SET name = $2, color = COALESCE($3, color) WHERE id = $1 RETURNING id, name, color",
     )
     .bind(id)
@@ -88,14 +88,14 @@ pub async fn update(
 
 /// Deletes one department (people and titles keep a NULL department).
 pub async fn delete(conn: &mut PgConnection, id: &str) -> Result<Option<Department>, sqlx::Error> {
-    sqlx::query_as("DELETE FROM roles WHERE id = $1 RETURNING id, name, color")
+    crate::db::sql::query_as("DELETE FROM roles WHERE id = $1 RETURNING id, name, color")
         .bind(id)
         .fetch_optional(conn)
         .await
 }
 
 pub async fn exists(conn: &mut PgConnection, id: &str) -> Result<bool, sqlx::Error> {
-    let row: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM roles WHERE id = $1")
+    let row: Option<(i32,)> = crate::db::sql::query_as("SELECT 1 FROM roles WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -109,18 +109,20 @@ pub async fn merge(
     keep_id: &str,
     merge_ids: &[String],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE people SET role_id = $1, updated_at = $3 WHERE role_id = ANY($2)")
+    crate::db::sql::query(
+        "UPDATE people SET role_id = $1, updated_at = $3 WHERE role_id = ANY($2)",
+    )
+    .bind(keep_id)
+    .bind(merge_ids)
+    .bind(super::time::now())
+    .execute(&mut *conn)
+    .await?;
+    crate::db::sql::query("UPDATE titles SET department_id = $1 WHERE department_id = ANY($2)")
         .bind(keep_id)
         .bind(merge_ids)
-        .bind(super::time::now())
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE titles SET department_id = $1 WHERE department_id = ANY($2)")
-        .bind(keep_id)
-        .bind(merge_ids)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM roles WHERE id = ANY($1)")
+    crate::db::sql::query("DELETE FROM roles WHERE id = ANY($1)")
         .bind(merge_ids)
         .execute(&mut *conn)
         .await?;

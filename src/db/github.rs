@@ -84,7 +84,7 @@ pub async fn project_github_url(
     project_id: &str,
 ) -> Result<Option<Option<String>>, sqlx::Error> {
     let row: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT github_url FROM projects WHERE id = $1")
+        crate::db::sql::query_as("SELECT github_url FROM projects WHERE id = $1")
             .bind(project_id)
             .fetch_optional(conn)
             .await?;
@@ -95,7 +95,7 @@ pub async fn project_github_url(
 pub async fn projects_with_github_url(
     conn: &mut PgConnection,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "SELECT id, github_url FROM projects
          WHERE github_url IS NOT NULL AND github_url <> ''
          ORDER BY created_at, id",
@@ -109,7 +109,7 @@ pub async fn team_github_usernames(
     conn: &mut PgConnection,
     project_id: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> = sqlx::query_as(
+    let rows: Vec<(String,)> = crate::db::sql::query_as(
         "SELECT p.github_username FROM team_members tm JOIN people p ON p.id = tm.person_id
          WHERE tm.project_id = $1 AND p.github_username IS NOT NULL AND p.github_username <> ''",
     )
@@ -124,7 +124,7 @@ pub async fn team_member_people(
     conn: &mut PgConnection,
     project_id: &str,
 ) -> Result<Vec<MemberPerson>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "SELECT p.id, p.first_name, p.last_name, p.callsign, p.github_username, p.email, p.image_url
          FROM team_members tm JOIN people p ON p.id = tm.person_id
          WHERE tm.project_id = $1 ORDER BY tm.id",
@@ -141,7 +141,7 @@ pub async fn sync_row(
     conn: &mut PgConnection,
     project_id: &str,
 ) -> Result<Option<GitHubSync>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    crate::db::sql::query_as(&format!(
         "SELECT {SYNC_COLUMNS} FROM github_syncs WHERE project_id = $1"
     ))
     .bind(project_id)
@@ -154,7 +154,7 @@ pub async fn contributor_stats(
     conn: &mut PgConnection,
     project_id: &str,
 ) -> Result<Vec<ContributorStats>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "SELECT id, project_id, github_username, period, commits, prs_opened, prs_merged,
                 reviews_done, additions, deletions, avg_weekly_commits, recent_weekly_commits,
                 trend, avg_weekly_reviews, recent_weekly_reviews, review_trend, created_at, updated_at
@@ -168,7 +168,7 @@ pub async fn contributor_stats(
 
 /// `syncing` (created, or with the previous error cleared; `last_sync_at` kept).
 pub async fn mark_syncing(conn: &mut PgConnection, project_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO github_syncs (id, project_id, sync_status, updated_at)
          VALUES ($1, $2, 'syncing', $3)
          ON CONFLICT (project_id) DO UPDATE
@@ -185,7 +185,7 @@ pub async fn mark_syncing(conn: &mut PgConnection, project_id: &str) -> Result<(
 /// `idle` with `last_sync_at = now`.
 pub async fn mark_idle(conn: &mut PgConnection, project_id: &str) -> Result<(), sqlx::Error> {
     let now = super::time::now();
-    sqlx::query(
+    crate::db::sql::query(
         "UPDATE github_syncs SET sync_status = 'idle', sync_error = NULL, last_sync_at = $2,
                 updated_at = $2
          WHERE project_id = $1",
@@ -203,7 +203,7 @@ pub async fn mark_error(
     project_id: &str,
     message: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    crate::db::sql::query(
         "UPDATE github_syncs SET sync_status = 'error', sync_error = $2, updated_at = $3
          WHERE project_id = $1",
     )
@@ -221,7 +221,7 @@ pub async fn replace_contributor_stats(
     project_id: &str,
     stats: &Aggregated,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM contributor_stats WHERE project_id = $1")
+    crate::db::sql::query("DELETE FROM contributor_stats WHERE project_id = $1")
         .bind(project_id)
         .execute(&mut *conn)
         .await?;
@@ -249,7 +249,7 @@ pub async fn replace_contributor_stats(
     };
     let trends: Vec<&str> = rows.iter().map(|(_, s)| s.trend.as_str()).collect();
     let review_trends: Vec<&str> = rows.iter().map(|(_, s)| s.review_trend.as_str()).collect();
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO contributor_stats (id, project_id, github_username, period, commits,
              prs_opened, prs_merged, reviews_done, additions, deletions, avg_weekly_commits,
              recent_weekly_commits, trend, avg_weekly_reviews, recent_weekly_reviews,
@@ -322,7 +322,7 @@ pub async fn acquire_lease(
     now: NaiveDateTime,
     until: NaiveDateTime,
 ) -> Result<Option<SyncState>, sqlx::Error> {
-    let row: Option<StateRow> = sqlx::query_as(
+    let row: Option<StateRow> = crate::db::sql::query_as(
         "INSERT INTO github_sync_state (project_id, repo, lease_token, lease_until, updated_at)
          VALUES ($1, $2, $3, $5, $4)
          ON CONFLICT (project_id) DO UPDATE
@@ -356,11 +356,11 @@ pub async fn reset_state(
     project_id: &str,
     repo: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM github_pr_facts WHERE project_id = $1")
+    crate::db::sql::query("DELETE FROM github_pr_facts WHERE project_id = $1")
         .bind(project_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
+    crate::db::sql::query(
         "UPDATE github_sync_state SET repo = $2, stats_etag = NULL, contributors = NULL,
                 pr_watermark = NULL, pass_cursor = NULL, pass_newest = NULL
          WHERE project_id = $1",
@@ -391,7 +391,7 @@ pub async fn release_lease(
     token: &str,
     position: &PassPosition,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = crate::db::sql::query(
         "UPDATE github_sync_state SET pr_watermark = $3, pass_cursor = $4, pass_newest = $5,
                 lease_token = NULL, lease_until = NULL, updated_at = $6
          WHERE project_id = $1 AND lease_token = $2",
@@ -414,7 +414,7 @@ pub async fn store_contributors(
     etag: Option<&str>,
     contributors: &[ContributorCommits],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    crate::db::sql::query(
         "UPDATE github_sync_state SET stats_etag = $2, contributors = $3 WHERE project_id = $1",
     )
     .bind(project_id)
@@ -443,7 +443,7 @@ pub async fn upsert_pr_facts(
     let created: Vec<NaiveDateTime> = prs.iter().map(|p| naive(p.created_at)).collect();
     let updated: Vec<NaiveDateTime> = prs.iter().map(|p| naive(p.updated_at)).collect();
     let reviews: Vec<Json<&Vec<ReviewFact>>> = prs.iter().map(|p| Json(&p.reviews)).collect();
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO github_pr_facts (project_id, number, author, state, merged, merged_at,
              created_at, updated_at, reviews)
          SELECT $1, * FROM UNNEST($2::int[], $3::text[], $4::text[], $5::bool[],
@@ -484,7 +484,7 @@ pub async fn pr_facts(
     conn: &mut PgConnection,
     project_id: &str,
 ) -> Result<Vec<PrFact>, sqlx::Error> {
-    let rows: Vec<FactRow> = sqlx::query_as(
+    let rows: Vec<FactRow> = crate::db::sql::query_as(
         "SELECT number, author, state, merged, merged_at, created_at, updated_at, reviews
          FROM github_pr_facts WHERE project_id = $1
          ORDER BY created_at DESC, number DESC",

@@ -71,7 +71,10 @@ async fn views(
         "SELECT {MEETING_VIEW} FROM meetings mt JOIN people p ON p.id = mt.person_id \
          WHERE {filter} ORDER BY {order}"
     );
-    let rows: Vec<(Json<MeetingView>,)> = sqlx::query_as(&sql).bind(arg).fetch_all(conn).await?;
+    let rows: Vec<(Json<MeetingView>,)> = crate::db::sql::query_as(&sql)
+        .bind(arg)
+        .fetch_all(conn)
+        .await?;
     Ok(rows.into_iter().map(|(Json(v),)| v).collect())
 }
 
@@ -108,7 +111,7 @@ pub async fn author_and_subject(
     clerk_user_id: &str,
     subject: &str,
 ) -> Result<(Option<String>, bool, Option<String>), sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "SELECT (SELECT id FROM people WHERE clerk_user_id = $1),
                 EXISTS (SELECT 1 FROM people WHERE id = $2),
                 (SELECT manager_id FROM people WHERE id = $2)",
@@ -136,7 +139,7 @@ pub async fn insert_for_report(
     manager: &str,
 ) -> Result<Option<IdOnly>, sqlx::Error> {
     let now = time::now();
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "INSERT INTO meetings (id, date, content, author_id, person_id, template_id, created_at, updated_at)
          SELECT $1, $2, $3, $4, s.id, $6, $7, $7 FROM people s WHERE s.id = $5 AND s.manager_id = $8
          RETURNING id",
@@ -162,7 +165,7 @@ pub async fn update_own(
     date: Option<NaiveDateTime>,
     content: Option<&Value>,
 ) -> Result<Option<IdOnly>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "UPDATE meetings SET date = COALESCE($3, date), content = COALESCE($4, content), updated_at = $5
          WHERE id = $1 AND author_id = $2 RETURNING id",
     )
@@ -181,7 +184,7 @@ pub async fn delete_own(
     id: &str,
     author_id: &str,
 ) -> Result<Option<IdOnly>, sqlx::Error> {
-    sqlx::query_as("DELETE FROM meetings WHERE id = $1 AND author_id = $2 RETURNING id")
+    crate::db::sql::query_as("DELETE FROM meetings WHERE id = $1 AND author_id = $2 RETURNING id")
         .bind(id)
         .bind(author_id)
         .fetch_optional(conn)
@@ -214,7 +217,7 @@ pub struct TemplateDetail {
 
 /// Every template, most recently updated first.
 pub async fn list_templates(conn: &mut PgConnection) -> Result<Vec<TemplateSummary>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "SELECT id, name, description, author_id, updated_at FROM meeting_templates
          ORDER BY updated_at DESC, id",
     )
@@ -226,7 +229,7 @@ pub async fn find_template(
     conn: &mut PgConnection,
     id: &str,
 ) -> Result<Option<TemplateDetail>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "SELECT id, name, description, content, author_id FROM meeting_templates WHERE id = $1",
     )
     .bind(id)
@@ -243,7 +246,7 @@ pub async fn insert_template(
     author_id: &str,
 ) -> Result<IdOnly, sqlx::Error> {
     let now = time::now();
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "INSERT INTO meeting_templates (id, name, description, content, author_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
     )
@@ -267,7 +270,7 @@ pub async fn update_own_template(
     description: Option<&str>,
     content: &Value,
 ) -> Result<Option<IdOnly>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "UPDATE meeting_templates
          SET name = $3, description = COALESCE($4, description), content = $5, updated_at = $6
          WHERE id = $1 AND author_id = $2 RETURNING id",
@@ -288,9 +291,11 @@ pub async fn delete_own_template(
     id: &str,
     author_id: &str,
 ) -> Result<Option<IdOnly>, sqlx::Error> {
-    sqlx::query_as("DELETE FROM meeting_templates WHERE id = $1 AND author_id = $2 RETURNING id")
-        .bind(id)
-        .bind(author_id)
-        .fetch_optional(conn)
-        .await
+    crate::db::sql::query_as(
+        "DELETE FROM meeting_templates WHERE id = $1 AND author_id = $2 RETURNING id",
+    )
+    .bind(id)
+    .bind(author_id)
+    .fetch_optional(conn)
+    .await
 }

@@ -17,6 +17,7 @@ pub mod meetings;
 pub mod people;
 pub mod reporting;
 pub mod seed;
+pub mod sql;
 pub mod team_members;
 pub mod time;
 pub mod titles;
@@ -46,8 +47,9 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Builds a pool that connects lazily: no connection is opened until first use, so a
 /// Vercel cold start never blocks on Postgres.
 ///
-/// `pgbouncer` disables the prepared-statement cache, which transaction-mode poolers
-/// (PgBouncer, Supavisor, Neon's pooler) cannot support. Prisma-style URLs carry
+/// `pgbouncer` disables the prepared-statement cache and named statements (see
+/// [`sql`]), which transaction-mode poolers (PgBouncer, Supavisor, Neon's
+/// pooler) cannot support. Prisma-style URLs carry
 /// `pgbouncer=true` as a query parameter: it is removed before the URL reaches sqlx, and
 /// when its value is `true` it turns the flag on as well.
 ///
@@ -68,9 +70,11 @@ pub fn connect_lazy(database_url: &str, pgbouncer: bool) -> Result<Db, sqlx::Err
     let mut options = PgConnectOptions::from_str(&url).map_err(|_| {
         sqlx::Error::Configuration("DATABASE_URL is not a valid Postgres connection URL".into())
     })?;
-    if pgbouncer || url_says_pgbouncer {
+    let pooled = pgbouncer || url_says_pgbouncer;
+    if pooled {
         options = options.statement_cache_capacity(0);
     }
+    sql::set_named_statements(!pooled);
     Ok(PgPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .min_connections(0)

@@ -299,7 +299,7 @@ pub async fn list_full(conn: &mut PgConnection) -> Result<Vec<PersonFull>, sqlx:
         "SELECT {} FROM people p ORDER BY p.last_name, p.first_name, p.id",
         person_full_json()
     );
-    let rows: Vec<(Json<PersonFull>,)> = sqlx::query_as(&sql).fetch_all(conn).await?;
+    let rows: Vec<(Json<PersonFull>,)> = crate::db::sql::query_as(&sql).fetch_all(conn).await?;
     Ok(rows.into_iter().map(|(Json(v),)| v).collect())
 }
 
@@ -312,8 +312,10 @@ pub async fn find_full(
         "SELECT {} FROM people p WHERE p.id = $1",
         person_full_json()
     );
-    let row: Option<(Json<PersonFull>,)> =
-        sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?;
+    let row: Option<(Json<PersonFull>,)> = crate::db::sql::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     Ok(row.map(|(Json(v),)| v))
 }
 
@@ -326,7 +328,7 @@ pub async fn find_full_by_clerk_user(
         "SELECT {} FROM people p WHERE p.clerk_user_id = $1",
         person_full_json()
     );
-    let row: Option<(Json<PersonFull>,)> = sqlx::query_as(&sql)
+    let row: Option<(Json<PersonFull>,)> = crate::db::sql::query_as(&sql)
         .bind(clerk_user_id)
         .fetch_optional(conn)
         .await?;
@@ -369,7 +371,7 @@ pub async fn list_page(
         person_list_json()
     );
     let pattern = search.filter(|s| !s.is_empty()).map(contains_pattern);
-    let (total, Json(items)): (i64, Json<Vec<PersonListItem>>) = sqlx::query_as(&sql)
+    let (total, Json(items)): (i64, Json<Vec<PersonListItem>>) = crate::db::sql::query_as(&sql)
         .bind(pattern)
         .bind(offset)
         .bind(limit)
@@ -403,7 +405,7 @@ pub async fn insert(
          gitlab_username, image_url, manager_id, role_id, title_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {PERSON_COLUMNS}"
     );
-    sqlx::query_as(&sql)
+    crate::db::sql::query_as(&sql)
         .bind(id)
         .bind(&f.first_name)
         .bind(&f.last_name)
@@ -431,7 +433,7 @@ pub async fn update(
          github_username = $6, gitlab_username = $7, image_url = $8, manager_id = $9, \
          role_id = $10, title_id = $11, updated_at = $12 WHERE id = $1 RETURNING {PERSON_COLUMNS}"
     );
-    sqlx::query_as(&sql)
+    crate::db::sql::query_as(&sql)
         .bind(id)
         .bind(&f.first_name)
         .bind(&f.last_name)
@@ -451,7 +453,10 @@ pub async fn update(
 /// Deletes a person (cascades per the schema). `None` if no such person.
 pub async fn delete(conn: &mut PgConnection, id: &str) -> Result<Option<Person>, sqlx::Error> {
     let sql = format!("DELETE FROM people WHERE id = $1 RETURNING {PERSON_COLUMNS}");
-    sqlx::query_as(&sql).bind(id).fetch_optional(conn).await
+    crate::db::sql::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// `manager_id` and `clerk_user_id` of a person, row-locked against concurrent
@@ -460,10 +465,12 @@ pub async fn lock_for_update(
     conn: &mut PgConnection,
     id: &str,
 ) -> Result<Option<(Option<String>, Option<String>)>, sqlx::Error> {
-    sqlx::query_as("SELECT manager_id, clerk_user_id FROM people WHERE id = $1 FOR NO KEY UPDATE")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    crate::db::sql::query_as(
+        "SELECT manager_id, clerk_user_id FROM people WHERE id = $1 FOR NO KEY UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// `manager_id` of a person, read without any lock (`None` if no such person).
@@ -472,7 +479,7 @@ pub async fn manager_of(
     id: &str,
 ) -> Result<Option<Option<String>>, sqlx::Error> {
     let row: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT manager_id FROM people WHERE id = $1")
+        crate::db::sql::query_as("SELECT manager_id FROM people WHERE id = $1")
             .bind(id)
             .fetch_optional(conn)
             .await?;
@@ -490,7 +497,7 @@ pub async fn lock_for_delete(
     conn: &mut PgConnection,
     id: &str,
 ) -> Result<Option<(Option<String>, Option<String>)>, sqlx::Error> {
-    let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<(String, Option<String>, Option<String>)> = crate::db::sql::query_as(
         "SELECT id, manager_id, clerk_user_id FROM people
          WHERE id = $1 OR manager_id = $1 ORDER BY id FOR UPDATE",
     )
@@ -511,7 +518,7 @@ pub async fn lock_claim_rows(
     id: &str,
     clerk_user_id: &str,
 ) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "SELECT id, clerk_user_id FROM people
          WHERE id = $1 OR clerk_user_id = $2 ORDER BY id FOR UPDATE",
     )
@@ -526,10 +533,11 @@ pub async fn id_by_clerk_user(
     conn: &mut PgConnection,
     clerk_user_id: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM people WHERE clerk_user_id = $1")
-        .bind(clerk_user_id)
-        .fetch_optional(conn)
-        .await?;
+    let row: Option<(String,)> =
+        crate::db::sql::query_as("SELECT id FROM people WHERE clerk_user_id = $1")
+            .bind(clerk_user_id)
+            .fetch_optional(conn)
+            .await?;
     Ok(row.map(|(id,)| id))
 }
 
@@ -541,7 +549,7 @@ pub async fn clerk_users_around(
     id: &str,
     extra: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> = sqlx::query_as(
+    let rows: Vec<(String,)> = crate::db::sql::query_as(
         "SELECT clerk_user_id FROM people
          WHERE (id = $1 OR id = ANY($2) OR manager_id = $1) AND clerk_user_id IS NOT NULL",
     )
@@ -554,11 +562,12 @@ pub async fn clerk_users_around(
 
 /// The projects a person is a member of (their cached project views embed the person).
 pub async fn project_ids_of(conn: &mut PgConnection, id: &str) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT DISTINCT project_id FROM team_members WHERE person_id = $1")
-            .bind(id)
-            .fetch_all(conn)
-            .await?;
+    let rows: Vec<(String,)> = crate::db::sql::query_as(
+        "SELECT DISTINCT project_id FROM team_members WHERE person_id = $1",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
     Ok(rows.into_iter().map(|(p,)| p).collect())
 }
 
@@ -568,7 +577,7 @@ pub async fn clerk_user_of(
     id: &str,
 ) -> Result<Option<String>, sqlx::Error> {
     let row: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT clerk_user_id FROM people WHERE id = $1")
+        crate::db::sql::query_as("SELECT clerk_user_id FROM people WHERE id = $1")
             .bind(id)
             .fetch_optional(conn)
             .await?;
@@ -581,7 +590,7 @@ pub async fn unclaim(
     clerk_user_id: &str,
     except: Option<&str>,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
+    let done = crate::db::sql::query(
         "UPDATE people SET clerk_user_id = NULL, updated_at = $3
          WHERE clerk_user_id = $1 AND ($2::text IS NULL OR id <> $2)",
     )
@@ -602,7 +611,7 @@ pub async fn claim(
     let sql = format!(
         "UPDATE people SET clerk_user_id = $2, updated_at = $3 WHERE id = $1 RETURNING {PERSON_COLUMNS}"
     );
-    sqlx::query_as(&sql)
+    crate::db::sql::query_as(&sql)
         .bind(id)
         .bind(clerk_user_id)
         .bind(time::now())

@@ -33,8 +33,9 @@ pub async fn read_chain(
     subject: &str,
     clerk_user_id: &str,
 ) -> Result<ChainRead, sqlx::Error> {
-    let (viewer, subject_exists, chain): (Option<String>, bool, Vec<String>) = sqlx::query_as(
-        r#"WITH RECURSIVE chain(id, depth, path) AS (
+    let (viewer, subject_exists, chain): (Option<String>, bool, Vec<String>) =
+        crate::db::sql::query_as(
+            r#"WITH RECURSIVE chain(id, depth, path) AS (
                SELECT p.manager_id, 1, ARRAY[p.manager_id]
                FROM people p WHERE p.id = $1 AND p.manager_id IS NOT NULL
              UNION ALL
@@ -44,12 +45,12 @@ pub async fn read_chain(
            SELECT (SELECT id FROM people WHERE clerk_user_id = $2),
                   EXISTS (SELECT 1 FROM people WHERE id = $1),
                   COALESCE((SELECT array_agg(id ORDER BY depth) FROM chain), '{}')"#,
-    )
-    .bind(subject)
-    .bind(clerk_user_id)
-    .bind(MAX_CHAIN_DEPTH)
-    .fetch_one(conn)
-    .await?;
+        )
+        .bind(subject)
+        .bind(clerk_user_id)
+        .bind(MAX_CHAIN_DEPTH)
+        .fetch_one(conn)
+        .await?;
     Ok(ChainRead {
         viewer,
         subject_exists,
@@ -62,17 +63,18 @@ pub async fn viewer(
     conn: &mut PgConnection,
     clerk_user_id: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM people WHERE clerk_user_id = $1")
-        .bind(clerk_user_id)
-        .fetch_optional(conn)
-        .await?;
+    let row: Option<(String,)> =
+        crate::db::sql::query_as("SELECT id FROM people WHERE clerk_user_id = $1")
+            .bind(clerk_user_id)
+            .fetch_optional(conn)
+            .await?;
     Ok(row.map(|(id,)| id))
 }
 
 /// `root` and everyone below it (reports, their reports, ...). Safe on
 /// pre-existing cycles: `UNION` drops ids already seen.
 pub async fn subtree(conn: &mut PgConnection, root: &str) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> = sqlx::query_as(
+    let rows: Vec<(String,)> = crate::db::sql::query_as(
         r#"WITH RECURSIVE below(id) AS (
                SELECT $1::text
              UNION
@@ -93,7 +95,7 @@ pub async fn would_create_cycle(
     person: &str,
     new_manager: &str,
 ) -> Result<bool, sqlx::Error> {
-    let (found,): (bool,) = sqlx::query_as(
+    let (found,): (bool,) = crate::db::sql::query_as(
         r#"WITH RECURSIVE up(id) AS (
                SELECT $2::text
              UNION
@@ -113,7 +115,7 @@ pub async fn would_create_cycle(
 /// (an update that rewrites the same manager does not need it), so
 /// a cycle check and the write it guards see no concurrent manager change.
 pub async fn lock_reporting_lines(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+    crate::db::sql::query("SELECT pg_advisory_xact_lock($1)")
         .bind(REPORTING_LINES_LOCK)
         .execute(conn)
         .await?;
@@ -125,10 +127,11 @@ pub async fn direct_reports(
     conn: &mut PgConnection,
     manager: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM people WHERE manager_id = $1")
-        .bind(manager)
-        .fetch_all(conn)
-        .await?;
+    let rows: Vec<(String,)> =
+        crate::db::sql::query_as("SELECT id FROM people WHERE manager_id = $1")
+            .bind(manager)
+            .fetch_all(conn)
+            .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
@@ -178,7 +181,7 @@ pub async fn record_changes(
     let people: Vec<&str> = changes.iter().map(|c| c.0.as_str()).collect();
     let old: Vec<Option<&str>> = changes.iter().map(|c| c.1.as_deref()).collect();
     let new: Vec<Option<&str>> = changes.iter().map(|c| c.2.as_deref()).collect();
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO manager_changes (id, person_id, old_manager_id, new_manager_id, changed_by, created_at)
          SELECT id, person_id, old_id, new_id, $5, $6
          FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS c(id, person_id, old_id, new_id)",
@@ -199,7 +202,7 @@ pub async fn changes_of(
     conn: &mut PgConnection,
     person_id: &str,
 ) -> Result<Vec<ManagerChange>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "SELECT id, person_id, old_manager_id, new_manager_id, changed_by, created_at
          FROM manager_changes WHERE person_id = $1 ORDER BY created_at DESC, id DESC",
     )
@@ -233,7 +236,7 @@ pub async fn recent_views(
            ORDER BY mc.created_at {direction}, mc.id {direction}
            LIMIT $2"#
     );
-    let rows: Vec<(Json<ManagerChangeView>,)> = sqlx::query_as(&sql)
+    let rows: Vec<(Json<ManagerChangeView>,)> = crate::db::sql::query_as(&sql)
         .bind(project)
         .bind(limit.saturating_abs())
         .fetch_all(conn)

@@ -31,11 +31,11 @@ const SEED_LOCK_KEY: i64 = 0x656e_6768_7562_5344; // "enghubSD"
 /// transitively, of every other seeded person.
 pub async fn seed(db: &Db) -> Result<SeedOutcome, sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+    crate::db::sql::query("SELECT pg_advisory_xact_lock($1)")
         .bind(SEED_LOCK_KEY)
         .execute(&mut *tx)
         .await?;
-    let has_people: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM people)")
+    let has_people: bool = crate::db::sql::query_scalar("SELECT EXISTS (SELECT 1 FROM people)")
         .fetch_one(&mut *tx)
         .await?;
     if has_people {
@@ -83,7 +83,7 @@ async fn insert_department(
     color: &str,
 ) -> Result<String, sqlx::Error> {
     let id = new_id();
-    sqlx::query("INSERT INTO roles (id, name, color) VALUES ($1, $2, $3)")
+    crate::db::sql::query("INSERT INTO roles (id, name, color) VALUES ($1, $2, $3)")
         .bind(&id)
         .bind(name)
         .bind(color)
@@ -99,13 +99,15 @@ async fn insert_title(
     department_id: &str,
 ) -> Result<String, sqlx::Error> {
     let id = new_id();
-    sqlx::query("INSERT INTO titles (id, name, sort_order, department_id) VALUES ($1, $2, $3, $4)")
-        .bind(&id)
-        .bind(name)
-        .bind(sort_order)
-        .bind(department_id)
-        .execute(conn)
-        .await?;
+    crate::db::sql::query(
+        "INSERT INTO titles (id, name, sort_order, department_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&id)
+    .bind(name)
+    .bind(sort_order)
+    .bind(department_id)
+    .execute(conn)
+    .await?;
     Ok(id)
 }
 
@@ -120,7 +122,7 @@ async fn insert_person(
         person.first_name.to_lowercase(),
         person.last_name.to_lowercase()
     );
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO people (id, first_name, last_name, callsign, email, github_username, \
          clerk_user_id, manager_id, role_id, title_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
@@ -149,7 +151,7 @@ async fn insert_project(
     now: NaiveDateTime,
 ) -> Result<String, sqlx::Error> {
     let id = new_id();
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO projects (id, name, description, github_url, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5)",
     )
@@ -170,13 +172,15 @@ async fn insert_team(
     description: &str,
 ) -> Result<String, sqlx::Error> {
     let id = new_id();
-    sqlx::query("INSERT INTO teams (id, name, description, project_id) VALUES ($1, $2, $3, $4)")
-        .bind(&id)
-        .bind(name)
-        .bind(description)
-        .bind(project_id)
-        .execute(conn)
-        .await?;
+    crate::db::sql::query(
+        "INSERT INTO teams (id, name, description, project_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&id)
+    .bind(name)
+    .bind(description)
+    .bind(project_id)
+    .execute(conn)
+    .await?;
     Ok(id)
 }
 
@@ -188,14 +192,16 @@ async fn insert_member(
     team_ids: &[&str],
 ) -> Result<(), sqlx::Error> {
     let member_id = new_id();
-    sqlx::query("INSERT INTO team_members (id, person_id, project_id) VALUES ($1, $2, $3)")
-        .bind(&member_id)
-        .bind(person_id)
-        .bind(project_id)
-        .execute(&mut *conn)
-        .await?;
+    crate::db::sql::query(
+        "INSERT INTO team_members (id, person_id, project_id) VALUES ($1, $2, $3)",
+    )
+    .bind(&member_id)
+    .bind(person_id)
+    .bind(project_id)
+    .execute(&mut *conn)
+    .await?;
     for team_id in team_ids {
-        sqlx::query(
+        crate::db::sql::query(
             "INSERT INTO team_memberships (id, team_id, team_member_id) VALUES ($1, $2, $3)",
         )
         .bind(new_id())
@@ -223,7 +229,7 @@ async fn insert_roadmap_item(
          project_id, parent_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5::\"RoadmapStatus\", $6, $7, $8, $9, $9)"
     };
-    let mut query = sqlx::query(sql)
+    let mut query = crate::db::sql::query(sql)
         .bind(&id)
         .bind(item.title)
         .bind(item.description)
@@ -252,7 +258,7 @@ async fn insert_key_result(
         KeyResultParent::Milestone(id) => (Some(id), None),
         KeyResultParent::Goal(id) => (None, Some(id)),
     };
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO key_results (id, title, target_value, current_value, unit, status, \
          sort_order, milestone_id, quarterly_goal_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6::\"RoadmapStatus\", 0, $7, $8, $9, $9)",
@@ -283,7 +289,7 @@ async fn insert_manager_change(
     new_manager_id: &str,
     at: NaiveDateTime,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO manager_changes (id, person_id, old_manager_id, new_manager_id, changed_by, \
          created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -463,7 +469,7 @@ async fn insert_organisation(
     let dashboards = insert_roadmap_item(conn, dashboards, now).await?;
 
     for (milestone_id, person_id) in [(&beta, &sam), (&beta, &diego), (&quotas, &lena)] {
-        sqlx::query(
+        crate::db::sql::query(
             "INSERT INTO milestone_assignments (id, milestone_id, person_id) VALUES ($1, $2, $3)",
         )
         .bind(new_id())
@@ -473,7 +479,7 @@ async fn insert_organisation(
         .await?;
     }
     for (goal_id, person_id) in [(&latency, &sam), (&dashboards, &tom), (&dashboards, &grace)] {
-        sqlx::query(
+        crate::db::sql::query(
             "INSERT INTO quarterly_goal_assignments (id, quarterly_goal_id, person_id) \
              VALUES ($1, $2, $3)",
         )
@@ -511,7 +517,7 @@ async fn insert_organisation(
         (&widgets, "Runbook", "https://docs.acme.dev/widgets/runbook"),
         (&insights, "Dashboards", "https://insights.acme.dev"),
     ] {
-        sqlx::query(
+        crate::db::sql::query(
             "INSERT INTO project_links (id, label, url, project_id) VALUES ($1, $2, $3, $4)",
         )
         .bind(new_id())
@@ -522,7 +528,7 @@ async fn insert_organisation(
         .await?;
     }
 
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO health_assessments (id, project_id, author_id, overall_status, overall_notes, \
          growth_status, growth_notes, engineering_vibe_status, created_at, updated_at) \
          VALUES ($1, $2, $3, 'GREEN', $4, 'YELLOW', $5, 'GREEN', $6, $6)",
@@ -538,7 +544,7 @@ async fn insert_organisation(
 
     // 1:1s: a template and one meeting the VP had with a director.
     let template_id = new_id();
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO meeting_templates (id, name, description, content, author_id, created_at, \
          updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
     )
@@ -550,7 +556,7 @@ async fn insert_organisation(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO meetings (id, date, content, author_id, person_id, template_id, created_at, \
          updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
     )
@@ -568,7 +574,7 @@ async fn insert_organisation(
     .execute(&mut *conn)
     .await?;
 
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO person_comments (id, content, person_id, author_id, author_person_id, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
     )

@@ -18,7 +18,7 @@ pub async fn insert(
     person_id: &str,
     project_id: &str,
 ) -> Result<TeamMember, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "INSERT INTO team_members (id, person_id, project_id) VALUES ($1, $2, $3)
          RETURNING id, person_id, project_id",
     )
@@ -36,7 +36,7 @@ pub async fn delete(
     person_id: &str,
     project_id: &str,
 ) -> Result<Option<TeamMember>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "DELETE FROM team_members WHERE person_id = $1 AND project_id = $2
          RETURNING id, person_id, project_id",
     )
@@ -56,7 +56,7 @@ pub async fn add_to_teams(
         return Ok(());
     }
     let ids: Vec<String> = team_ids.iter().map(|_| super::new_id()).collect();
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO team_memberships (id, team_id, team_member_id)
          SELECT id, team_id, $3 FROM UNNEST($1::text[], $2::text[]) AS t(id, team_id)",
     )
@@ -75,7 +75,7 @@ pub async fn sync_live_to_active_arrangement(
     conn: &mut PgConnection,
     project_id: &str,
 ) -> Result<(), sqlx::Error> {
-    let active: Option<(String,)> = sqlx::query_as(
+    let active: Option<(String,)> = crate::db::sql::query_as(
         "SELECT id FROM team_arrangements WHERE project_id = $1 AND is_active
          ORDER BY created_at, id LIMIT 1",
     )
@@ -85,15 +85,16 @@ pub async fn sync_live_to_active_arrangement(
     let Some((arrangement,)) = active else {
         return Ok(());
     };
-    sqlx::query("DELETE FROM arrangement_teams WHERE arrangement_id = $1")
+    crate::db::sql::query("DELETE FROM arrangement_teams WHERE arrangement_id = $1")
         .bind(&arrangement)
         .execute(&mut *conn)
         .await?;
-    let teams: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, name FROM teams WHERE project_id = $1 ORDER BY name, id")
-            .bind(project_id)
-            .fetch_all(&mut *conn)
-            .await?;
+    let teams: Vec<(String, String)> = crate::db::sql::query_as(
+        "SELECT id, name FROM teams WHERE project_id = $1 ORDER BY name, id",
+    )
+    .bind(project_id)
+    .fetch_all(&mut *conn)
+    .await?;
     if teams.is_empty() {
         return Ok(());
     }
@@ -101,7 +102,7 @@ pub async fn sync_live_to_active_arrangement(
     let live_ids: Vec<&str> = teams.iter().map(|t| t.0.as_str()).collect();
     let names: Vec<&str> = teams.iter().map(|t| t.1.as_str()).collect();
     let orders: Vec<i32> = (0..teams.len() as i32).collect();
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO arrangement_teams (id, name, arrangement_id, sort_order, live_team_id)
          SELECT id, name, $4, sort_order, live_id
          FROM UNNEST($1::text[], $2::text[], $3::int[], $5::text[]) AS t(id, name, sort_order, live_id)",
@@ -113,7 +114,7 @@ pub async fn sync_live_to_active_arrangement(
     .bind(&live_ids)
     .execute(&mut *conn)
     .await?;
-    let memberships: Vec<(String, String)> = sqlx::query_as(
+    let memberships: Vec<(String, String)> = crate::db::sql::query_as(
         "SELECT t.arr_id, ms.team_member_id
          FROM UNNEST($1::text[], $2::text[]) AS t(arr_id, live_id)
          JOIN team_memberships ms ON ms.team_id = t.live_id",
@@ -128,7 +129,7 @@ pub async fn sync_live_to_active_arrangement(
     let ids: Vec<String> = memberships.iter().map(|_| super::new_id()).collect();
     let teams: Vec<&str> = memberships.iter().map(|m| m.0.as_str()).collect();
     let members: Vec<&str> = memberships.iter().map(|m| m.1.as_str()).collect();
-    sqlx::query(
+    crate::db::sql::query(
         "INSERT INTO arrangement_assignments (id, arrangement_team_id, team_member_id)
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
     )

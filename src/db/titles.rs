@@ -33,7 +33,7 @@ const COLUMNS: &str = "id, name, sort_order, department_id";
 
 /// Every title with department and head count, by sort order (one query).
 pub async fn list_views(conn: &mut PgConnection) -> Result<Vec<TitleView>, sqlx::Error> {
-    let rows: Vec<(Json<TitleView>,)> = sqlx::query_as(
+    let rows: Vec<(Json<TitleView>,)> = crate::db::sql::query_as(
         r#"SELECT json_build_object(
               'id', t.id, 'name', t.name, 'sortOrder', t.sort_order, 'departmentId', t.department_id,
               'department', CASE WHEN r.id IS NULL THEN NULL
@@ -57,10 +57,10 @@ pub async fn insert_last(
     name: &str,
     department_id: Option<&str>,
 ) -> Result<Title, sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('enghub.titles.sort_order'))")
+    crate::db::sql::query("SELECT pg_advisory_xact_lock(hashtext('enghub.titles.sort_order'))")
         .execute(&mut *conn)
         .await?;
-    sqlx::query_as(&format!(
+    crate::db::sql::query_as(&format!(
         "INSERT INTO titles (id, name, department_id, sort_order)
          SELECT $1, $2, $3, COALESCE(MAX(sort_order), -1) + 1 FROM titles
          RETURNING {COLUMNS}"
@@ -79,7 +79,7 @@ pub async fn update(
     name: &str,
     department_id: Option<&str>,
 ) -> Result<Option<Title>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    crate::db::sql::query_as(&format!(
         "UPDATE titles SET name = $2, department_id = $3 WHERE id = $1 RETURNING {COLUMNS}"
     ))
     .bind(id)
@@ -90,7 +90,7 @@ pub async fn update(
 }
 
 pub async fn delete(conn: &mut PgConnection, id: &str) -> Result<Option<Title>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    crate::db::sql::query_as(&format!(
         "DELETE FROM titles WHERE id = $1 RETURNING {COLUMNS}"
     ))
     .bind(id)
@@ -99,7 +99,7 @@ pub async fn delete(conn: &mut PgConnection, id: &str) -> Result<Option<Title>, 
 }
 
 pub async fn exists(conn: &mut PgConnection, id: &str) -> Result<bool, sqlx::Error> {
-    let row: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM titles WHERE id = $1")
+    let row: Option<(i32,)> = crate::db::sql::query_as("SELECT 1 FROM titles WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -113,7 +113,7 @@ pub async fn set_positions(
     ids: &[String],
     positions: &[i32],
 ) -> Result<Vec<Title>, sqlx::Error> {
-    sqlx::query_as(
+    crate::db::sql::query_as(
         "UPDATE titles AS t SET sort_order = u.pos
          FROM unnest($1::text[], $2::int4[]) AS u(id, pos)
          WHERE t.id = u.id
@@ -132,13 +132,15 @@ pub async fn merge(
     keep_id: &str,
     merge_ids: &[String],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE people SET title_id = $1, updated_at = $3 WHERE title_id = ANY($2)")
-        .bind(keep_id)
-        .bind(merge_ids)
-        .bind(super::time::now())
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM titles WHERE id = ANY($1)")
+    crate::db::sql::query(
+        "UPDATE people SET title_id = $1, updated_at = $3 WHERE title_id = ANY($2)",
+    )
+    .bind(keep_id)
+    .bind(merge_ids)
+    .bind(super::time::now())
+    .execute(&mut *conn)
+    .await?;
+    crate::db::sql::query("DELETE FROM titles WHERE id = ANY($1)")
         .bind(merge_ids)
         .execute(&mut *conn)
         .await?;

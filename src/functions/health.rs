@@ -15,7 +15,12 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub async fn handle(app: &Arc<App>, _req: Request<Bytes>) -> Response<Bytes> {
     let postgres = async {
-        match tokio::time::timeout(CHECK_TIMEOUT, sqlx::query("SELECT 1").execute(&app.db)).await {
+        match tokio::time::timeout(
+            CHECK_TIMEOUT,
+            crate::db::sql::query("SELECT 1").execute(&app.db),
+        )
+        .await
+        {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err("timed out".to_string()),

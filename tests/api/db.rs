@@ -1043,3 +1043,23 @@ async fn now_survives_a_round_trip_through_a_timestamp3_column() {
 
     assert_eq!(stored, now);
 }
+
+#[tokio::test]
+async fn behind_a_pooler_our_queries_leave_no_named_statement_on_the_connection() {
+    let test_db = TestDb::migrated().await;
+    let db = enghub::db::connect_lazy(&format!("{}?pgbouncer=true", test_db.url), false).unwrap();
+    let mut conn = db.acquire().await.unwrap();
+
+    for _ in 0..3 {
+        enghub::db::departments::list_views(&mut conn)
+            .await
+            .unwrap();
+        enghub::db::titles::list_views(&mut conn).await.unwrap();
+    }
+
+    assert_eq!(named_statements(&mut conn).await, 0);
+    drop(conn);
+    db.close().await;
+    // Back to the default for other tests of this process.
+    let _ = enghub::db::connect_lazy(&test_db.url, false).unwrap();
+}
