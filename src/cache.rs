@@ -19,6 +19,12 @@ use std::sync::LazyLock;
 
 use crate::upstash::{Arg, Command, Reply, Script, UpstashClient, UpstashError};
 
+/// A Redis command a resolver needs answered before it runs (e.g. the
+/// management-chain check), built with the request's cache so the executor
+/// can send it in the batch's first pipeline; the reply reaches the resolver
+/// as `Ctx::probe`.
+pub type Probe = Box<dyn FnOnce(&Cache) -> Command + Send>;
+
 /// Time to live of a cache entry, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ttl(pub u64);

@@ -133,9 +133,15 @@ pub async fn is_in_management_chain(
     clerk_user_id: &str,
     person_id: &str,
 ) -> Result<bool, sqlx::Error> {
+    is_in_management_chain_after(cache, db, clerk_user_id, person_id, None).await
+}
+
+/// The warm check of [`is_in_management_chain`] as one command, for a caller
+/// that sends it in a larger pipeline (see [`access_probe`]).
+pub fn check_command(cache: &Cache, clerk_user_id: &str, person_id: &str) -> Command {
     let chain_key = CacheKey::MgmtChain(person_id.to_string());
     let clerk_key = CacheKey::ClerkPerson(clerk_user_id.to_string());
-    let check = Command::evalsha(
+    Command::evalsha(
         &CHECK_SCRIPT,
         [
             cache.key(&clerk_key),
@@ -144,8 +150,37 @@ pub async fn is_in_management_chain(
             cache.generation_key(&clerk_key),
         ],
         Vec::<Arg>::new(),
-    );
-    let warm = match cache.redis().command(&check).await {
+    )
+}
+
+/// The check as a probe the executor sends in the batch's first pipeline, so
+/// a warm check costs no round trip of its own.
+pub fn access_probe(clerk_user_id: &str, person_id: &str) -> crate::cache::Probe {
+    let (viewer, subject) = (clerk_user_id.to_string(), person_id.to_string());
+    Box::new(move |cache: &Cache| check_command(cache, &viewer, &subject))
+}
+
+/// [`is_in_management_chain`] given the reply to [`check_command`] when it
+/// was already sent (`Some(Ok)`), or failed (`Some(Err)`: answered from
+/// Postgres without asking Redis again); `None` sends it here.
+pub async fn is_in_management_chain_after(
+    cache: &Cache,
+    db: &Db,
+    clerk_user_id: &str,
+    person_id: &str,
+    checked: Option<Result<Reply, String>>,
+) -> Result<bool, sqlx::Error> {
+    let chain_key = CacheKey::MgmtChain(person_id.to_string());
+    let clerk_key = CacheKey::ClerkPerson(clerk_user_id.to_string());
+    let reply = match checked {
+        Some(reply) => reply,
+        None => cache
+            .redis()
+            .command(&check_command(cache, clerk_user_id, person_id))
+            .await
+            .map_err(|e| e.to_string()),
+    };
+    let warm = match reply {
         Ok(reply) => parse_check(reply),
         Err(e) => {
             tracing::warn!(error = %e, "management-chain check failed; using Postgres");

@@ -41,6 +41,8 @@ enum Slot {
         access: Access,
         /// Set once the cache was read and missed.
         ticket: Option<Ticket>,
+        /// The reply to the call's probe, sent in the first pipeline.
+        probe: Option<Result<Reply, String>>,
     },
 }
 
@@ -161,6 +163,7 @@ async fn handle_in_scope(
                 planned,
                 access: proc_.access,
                 ticket: None,
+                probe: None,
             })
         })();
         slots.push(slot.unwrap_or_else(|e| Slot::Done(Err(e))));
@@ -215,6 +218,7 @@ async fn handle_in_scope(
 enum Purpose {
     RateLimit(usize),
     CacheRead(usize, String),
+    Probe(usize),
 }
 
 /// The first Upstash round trip: every rate-limit check and cache read of the
@@ -264,6 +268,10 @@ async fn first_round_trip(
             purposes.push(Purpose::CacheRead(i, token));
             keys_read.insert(i, key.clone());
         }
+        if let Some(probe) = planned.probe.take() {
+            commands.push(probe(cache));
+            purposes.push(Purpose::Probe(i));
+        }
     }
     let mut orphaned = Vec::new();
     if commands.is_empty() {
@@ -306,6 +314,11 @@ async fn first_round_trip(
                 if let Some(message) = rejection {
                     tally.rate_limited += 1;
                     slots[i] = Slot::Done(Err(TrpcError::new(TrpcCode::TooManyRequests, message)));
+                }
+            }
+            Purpose::Probe(i) => {
+                if let Slot::Ready { probe, .. } = &mut slots[i] {
+                    *probe = Some(reply);
                 }
             }
             Purpose::CacheRead(i, token) => {
@@ -390,11 +403,13 @@ async fn run_resolvers(
                 planned,
                 access,
                 ticket,
+                probe,
             } => {
                 results.push(None);
                 let ctx = Ctx {
                     app: app.clone(),
                     cache: cache.clone(),
+                    probe,
                     user: match access {
                         Access::Protected => user.clone(),
                         Access::Public => None,

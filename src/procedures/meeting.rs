@@ -23,10 +23,10 @@ pub fn register(r: &mut Registry<Ctx>) {
         |_: &()| None,
         get_my_meetings,
     );
-    r.query(
+    // The access check rides in the batch's first Upstash pipeline.
+    r.query_with_probe(
         "meeting.getByPersonId",
-        Access::Protected,
-        |_: &PersonInput| None,
+        |i: &PersonInput, user| hierarchy::access_probe(user, &i.person_id),
         get_by_person_id,
     );
     r.query(
@@ -66,7 +66,15 @@ impl FromInput for PersonInput {
 /// bypass here, as in the original).
 async fn get_by_person_id(ctx: Ctx, input: PersonInput) -> Result<Vec<MeetingView>, ApiError> {
     let user = ctx.user_id()?;
-    if !hierarchy::is_in_management_chain(&ctx.cache, &ctx.app.db, user, &input.person_id).await? {
+    let allowed = hierarchy::is_in_management_chain_after(
+        &ctx.cache,
+        &ctx.app.db,
+        user,
+        &input.person_id,
+        ctx.probe.clone(),
+    )
+    .await?;
+    if !allowed {
         return Err(TrpcError::new(TrpcCode::Forbidden, NO_ACCESS_MESSAGE).into());
     }
     let mut conn = ctx.app.db.acquire().await?;

@@ -24,6 +24,9 @@ pub struct Ctx {
     pub app: Arc<App>,
     /// The cache, counting this request's Upstash round trips.
     pub cache: Cache,
+    /// The reply to the procedure's probe (see `Registry::query_with_probe`),
+    /// or why it failed; `None` when it has none.
+    pub probe: Option<Result<crate::upstash::Reply, String>>,
     /// The verified caller; always `Some` in protected procedures.
     pub user: Option<Identity>,
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::error::{ApiError, TrpcError};
 use super::input::{parse, FromInput};
-use crate::cache::CacheKey;
+use crate::cache::{CacheKey, Probe};
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -66,6 +66,8 @@ impl<T> Mutated<T> {
 pub struct Planned<C> {
     /// The entry this call reads through, if it is cached.
     pub cache: Option<CacheKey>,
+    /// A command to send in the first pipeline on the resolver's behalf.
+    pub probe: Option<Probe>,
     pub run: Box<dyn FnOnce(C) -> BoxFuture<Result<Output, ApiError>> + Send>,
 }
 
@@ -153,7 +155,7 @@ impl<C: Send + 'static> Registry<C> {
         F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
         Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
     {
-        self.add_query(path, access, move |input, _| cache(input), resolve);
+        self.add_query(path, access, move |input, _| (cache(input), None), resolve);
     }
 
     /// Registers a protected query whose cache entry belongs to the caller
@@ -173,7 +175,29 @@ impl<C: Send + 'static> Registry<C> {
         self.add_query(
             path,
             Access::Protected,
-            move |_: &I, user| user.map(cache),
+            move |_: &I, user| (user.map(cache), None),
+            resolve,
+        );
+    }
+
+    /// Registers a protected query whose resolver needs a Redis answer first
+    /// (`probe`, from the input and the caller's user id): the executor sends
+    /// it in the batch's first pipeline, saving the resolver a round trip.
+    pub fn query_with_probe<I, T, F, Fut>(
+        &mut self,
+        path: &'static str,
+        probe: fn(&I, &str) -> Probe,
+        resolve: F,
+    ) where
+        I: FromInput + Send + 'static,
+        T: Serialize + 'static,
+        F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
+        Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
+    {
+        self.add_query(
+            path,
+            Access::Protected,
+            move |input: &I, user| (None, user.map(|u| probe(input, u))),
             resolve,
         );
     }
@@ -189,7 +213,7 @@ impl<C: Send + 'static> Registry<C> {
         T: Serialize + 'static,
         F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
         Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
-        K: Fn(&I, Option<&str>) -> Option<CacheKey> + Send + Sync + 'static,
+        K: Fn(&I, Option<&str>) -> (Option<CacheKey>, Option<Probe>) + Send + Sync + 'static,
     {
         self.insert(Procedure {
             path,
@@ -197,8 +221,10 @@ impl<C: Send + 'static> Registry<C> {
             access,
             plan: Box::new(move |raw, user| {
                 let input: I = parse(raw)?;
+                let (cache, probe) = cache(&input, user);
                 Ok(Planned {
-                    cache: cache(&input, user),
+                    cache,
+                    probe,
                     run: Box::new(move |ctx| {
                         Box::pin(async move {
                             let data = to_data(resolve(ctx, input).await?)?;
@@ -229,6 +255,7 @@ impl<C: Send + 'static> Registry<C> {
                 let input: I = parse(raw)?;
                 Ok(Planned {
                     cache: None,
+                    probe: None,
                     run: Box::new(move |ctx| {
                         Box::pin(async move {
                             let m = resolve(ctx, input).await?;

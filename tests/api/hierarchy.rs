@@ -317,11 +317,12 @@ async fn warm_access_check_costs_one_round_trip_and_cold_one_query_and_one_write
         .await;
     assert_eq!(status, 200);
 
-    // Request totals: the rate-limit pipeline + the check (+ the fill when
-    // cold); Postgres: the chain query when cold + the meetings read.
+    // Request totals: the check rides in the batch's first pipeline with the
+    // rate limit (+ the fill when cold); Postgres: the chain query when cold +
+    // the meetings read.
     eprintln!("cold: {cold}\nwarm: {warm}");
-    assert_eq!(server_timing_counts(&cold), (3, 2), "{cold}");
-    assert_eq!(server_timing_counts(&warm), (2, 1), "{warm}");
+    assert_eq!(server_timing_counts(&cold), (2, 2), "{cold}");
+    assert_eq!(server_timing_counts(&warm), (1, 1), "{warm}");
 }
 
 // --- No reporting cycles under concurrency ------------------------------------------------
@@ -406,4 +407,26 @@ async fn two_concurrent_updates_cannot_close_a_loop() {
         let winner = if ra.0 == 200 { &ra.1 } else { &rb.1 };
         assert!(data(winner)["managerId"].is_string());
     }
+}
+
+/// The probe sent in the first pipeline failed: the access check is answered
+/// from Postgres without asking Redis again.
+#[tokio::test]
+async fn with_upstash_down_a_meeting_read_checks_access_in_postgres() {
+    let mut app = spawn_app().await;
+    let boss = app.insert_person("Boss", None, Some("clerk-boss")).await;
+    let report = app.insert_person("Report", Some(&boss), None).await;
+    app.insert_person("Peer", None, Some("clerk-peer")).await;
+    app.stop_bridge().await;
+    let input = Some(json!({"personId": report}));
+
+    let (boss_status, _) = app
+        .query_as("clerk-boss", "meeting.getByPersonId", input.clone())
+        .await;
+    let (peer_status, _) = app
+        .query_as("clerk-peer", "meeting.getByPersonId", input)
+        .await;
+
+    assert_eq!(boss_status, 200);
+    assert_eq!(peer_status, 403);
 }
