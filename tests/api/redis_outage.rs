@@ -106,3 +106,66 @@ async fn with_deny_policy_an_unreachable_upstash_rejects_protected_calls() {
         .await;
     assert_eq!(status, 200, "public procedures are not rate-limited");
 }
+
+/// Collects formatted log lines written on this thread.
+#[derive(Clone, Default)]
+struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Lines {
+    fn warnings(&self) -> Vec<String> {
+        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .filter(|l| l.contains("WARN") && l.contains("enghub"))
+            .map(str::to_string)
+            .collect()
+    }
+    fn clear(&self) {
+        self.0.lock().unwrap().clear();
+    }
+}
+
+#[tokio::test]
+async fn each_request_logs_one_warning_when_upstash_is_down() {
+    // The test runtime runs the server on this thread, so a thread-local
+    // subscriber sees every event of the requests.
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut app = app_with("allow", None).await;
+    app.stop_bridge().await;
+    lines.clear();
+
+    let (status, _) = app
+        .batch_query(&[("department.getAll", None), ("title.getAll", None)])
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(lines.warnings().len(), 1, "{:#?}", lines.warnings());
+    lines.clear();
+
+    let (status, _) = app
+        .mutate("department.create", json!({"name": "Eng"}))
+        .await;
+    assert_eq!(status, 200);
+    let warnings = lines.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(
+        warnings[0].contains("departments:all"),
+        "names the stale keys: {}",
+        warnings[0]
+    );
+}
