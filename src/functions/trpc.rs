@@ -5,7 +5,8 @@
 //! token), the rate limit of its kind, then the resolver.
 //!
 //! Round trips to Upstash for a batch: one pipeline with every rate-limit
-//! check and every cache read; if some cached call missed, one more pipeline
+//! check, every cache read and every probe (a check a resolver needs, such as
+//! the management chain); if some cached call missed, one more pipeline
 //! with all write-backs; for mutations, one command after the commits that
 //! deletes every invalidated key. If Upstash fails, queries are answered from
 //! Postgres, mutations still commit, and rate limiting follows
@@ -221,10 +222,10 @@ enum Purpose {
     Probe(usize),
 }
 
-/// The first Upstash round trip: every rate-limit check and cache read of the
-/// batch in one pipeline.
-/// Returns the fill locks taken by calls that were then rejected (they must
-/// be released, or other readers of those keys would wait for nothing).
+/// The first Upstash round trip: every rate-limit check, cache read and
+/// probe of the batch in one pipeline. Returns the fill locks taken by calls
+/// that were then rejected (they must be released, or other readers of those
+/// keys would wait for nothing).
 async fn first_round_trip(
     app: &Arc<App>,
     cache: &Cache,
