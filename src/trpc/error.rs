@@ -214,11 +214,6 @@ impl ApiError {
             ApiError::Db(_) | ApiError::Internal(_) => TrpcError::internal(),
         }
     }
-
-    /// Whether this error is worth an error-level log line (a bug or an outage).
-    pub fn is_internal(&self) -> bool {
-        self.to_trpc().code == TrpcCode::InternalServerError
-    }
 }
 
 /// The full cause chain of an error, for logs.

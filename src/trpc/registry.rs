@@ -120,14 +120,6 @@ impl<C: Send + 'static> Registry<C> {
         self.procedures.get(path)
     }
 
-    pub fn len(&self) -> usize {
-        self.procedures.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.procedures.is_empty()
-    }
-
     pub fn paths(&self) -> Vec<&'static str> {
         let mut p: Vec<_> = self.procedures.keys().copied().collect();
         p.sort_unstable();
