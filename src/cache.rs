@@ -38,10 +38,6 @@ impl Ttl {
     pub const CLERK_PERSON: Ttl = Ttl(3_600);
     pub const MGMT_CHAIN: Ttl = Ttl(1_800);
     pub const GITHUB_STATS: Ttl = Ttl(3_600);
-
-    pub fn as_duration(self) -> Duration {
-        Duration::from_secs(self.0)
-    }
 }
 
 /// Every cache entry of the API.

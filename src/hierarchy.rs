@@ -209,7 +209,7 @@ pub async fn is_in_management_chain_after(
     // Only the mapping is missing: the cached chain decides, with the viewer
     // read from Postgres.
     if let Some(members) = cached_chain {
-        let viewer = reporting::viewer(&mut conn, clerk_user_id).await?;
+        let viewer = crate::db::people::id_by_clerk_user(&mut conn, clerk_user_id).await?;
         drop(conn);
         let allowed = viewer.as_ref().is_some_and(|v| members.contains(v));
         if let (Some(v), Some(generation)) = (&viewer, &clerk_generation) {

@@ -93,8 +93,8 @@ pub enum SignatureError {
 pub struct VerifiedMessage {
     /// QStash's unique token id (`jwt_...`), if present.
     pub jti: Option<String>,
-    /// Expiry in unix seconds; always `Some` once verified (the claim is required).
-    pub exp: Option<u64>,
+    /// Expiry in unix seconds (the claim is required).
+    pub exp: u64,
     /// The destination URL QStash signed for (equal to the expected URL).
     pub sub: String,
 }
@@ -246,7 +246,7 @@ impl Claims {
         }
         Ok(VerifiedMessage {
             jti: self.jti,
-            exp: Some(exp),
+            exp,
             sub,
         })
     }
@@ -346,7 +346,7 @@ mod tests {
             message,
             VerifiedMessage {
                 jti: Some("jwt_test_vector_1".into()),
-                exp: Some(EXP),
+                exp: EXP,
                 sub: URL.into(),
             }
         );

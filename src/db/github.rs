@@ -383,6 +383,17 @@ pub struct PassPosition {
     pub pass_newest: Option<DateTime<Utc>>,
 }
 
+impl From<&SyncState> for PassPosition {
+    /// Where a pass stands before it has fetched anything.
+    fn from(state: &SyncState) -> Self {
+        Self {
+            pr_watermark: state.pr_watermark,
+            pass_cursor: state.pass_cursor.clone(),
+            pass_newest: state.pass_newest,
+        }
+    }
+}
+
 /// Saves the PR pass position and releases the lease, if `token` still holds it.
 /// Returns whether it did.
 pub async fn release_lease(

@@ -486,7 +486,7 @@ pub async fn manager_of(
     Ok(row.map(|(m,)| m))
 }
 
-/// `manager_id` and `clerk_user_id` of a person about to be deleted, with the
+/// The person about to be deleted and its direct reports, with the
 /// rows the delete writes locked `FOR UPDATE` in id order: the person itself
 /// (the strength a delete needs, so a concurrent insert referencing it, which
 /// takes `FOR KEY SHARE`, waits instead of slipping in before the delete) and
@@ -496,7 +496,7 @@ pub async fn manager_of(
 pub async fn lock_for_delete(
     conn: &mut PgConnection,
     id: &str,
-) -> Result<Option<(Option<String>, Option<String>)>, sqlx::Error> {
+) -> Result<Option<DeleteTarget>, sqlx::Error> {
     let rows: Vec<(String, Option<String>, Option<String>)> = crate::db::sql::query_as(
         "SELECT id, manager_id, clerk_user_id FROM people
          WHERE id = $1 OR manager_id = $1 ORDER BY id FOR UPDATE",
@@ -504,10 +504,28 @@ pub async fn lock_for_delete(
     .bind(id)
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .find(|(row, _, _)| row == id)
-        .map(|(_, manager, clerk_user)| (manager, clerk_user)))
+    let mut target = None;
+    let mut reports = Vec::new();
+    for (row, manager, clerk_user) in rows {
+        if row == id {
+            target = Some((manager, clerk_user));
+        } else {
+            reports.push(row);
+        }
+    }
+    Ok(target.map(|(manager_id, clerk_user_id)| DeleteTarget {
+        manager_id,
+        clerk_user_id,
+        reports,
+    }))
+}
+
+/// What [`lock_for_delete`] locked: the person's manager and claim, and the
+/// ids of its direct reports.
+pub struct DeleteTarget {
+    pub manager_id: Option<String>,
+    pub clerk_user_id: Option<String>,
+    pub reports: Vec<String>,
 }
 
 /// Locks, in one statement and in id order, the rows a claim writes: person
@@ -541,34 +559,26 @@ pub async fn id_by_clerk_user(
     Ok(row.map(|(id,)| id))
 }
 
-/// The Clerk users whose `person.me` embeds data of person `id`: the person
-/// itself, the given extra people (e.g. old and new manager) and its direct
-/// reports (their `manager` summary).
-pub async fn clerk_users_around(
+/// In one query, everything whose cached view embeds person `id`'s row: the
+/// Clerk users of the person, of the people in `extra` (e.g. old and new
+/// manager: `directReports`) and of its direct reports (their `manager`
+/// summary), and the projects `id` is a member of.
+pub async fn views_embedding(
     conn: &mut PgConnection,
     id: &str,
     extra: &[String],
-) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> = crate::db::sql::query_as(
-        "SELECT clerk_user_id FROM people
-         WHERE (id = $1 OR id = ANY($2) OR manager_id = $1) AND clerk_user_id IS NOT NULL",
+) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
+    crate::db::sql::query_as(
+        "SELECT
+           ARRAY(SELECT clerk_user_id FROM people
+                 WHERE (id = $1 OR id = ANY($2) OR manager_id = $1)
+                   AND clerk_user_id IS NOT NULL),
+           ARRAY(SELECT DISTINCT project_id FROM team_members WHERE person_id = $1)",
     )
     .bind(id)
     .bind(extra)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|(u,)| u).collect())
-}
-
-/// The projects a person is a member of (their cached project views embed the person).
-pub async fn project_ids_of(conn: &mut PgConnection, id: &str) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> = crate::db::sql::query_as(
-        "SELECT DISTINCT project_id FROM team_members WHERE person_id = $1",
-    )
-    .bind(id)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|(p,)| p).collect())
+    .fetch_one(conn)
+    .await
 }
 
 /// The Clerk user who claimed person `id`.

@@ -58,19 +58,6 @@ pub async fn read_chain(
     })
 }
 
-/// The person a Clerk user has claimed.
-pub async fn viewer(
-    conn: &mut PgConnection,
-    clerk_user_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> =
-        crate::db::sql::query_as("SELECT id FROM people WHERE clerk_user_id = $1")
-            .bind(clerk_user_id)
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.map(|(id,)| id))
-}
-
 /// `root` and everyone below it (reports, their reports, ...). Safe on
 /// pre-existing cycles: `UNION` drops ids already seen.
 pub async fn subtree(conn: &mut PgConnection, root: &str) -> Result<Vec<String>, sqlx::Error> {
@@ -120,19 +107,6 @@ pub async fn lock_reporting_lines(conn: &mut PgConnection) -> Result<(), sqlx::E
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// Direct reports of `manager`, with the manager they had.
-pub async fn direct_reports(
-    conn: &mut PgConnection,
-    manager: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> =
-        crate::db::sql::query_as("SELECT id FROM people WHERE manager_id = $1")
-            .bind(manager)
-            .fetch_all(conn)
-            .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// `Row(ManagerChange)`.

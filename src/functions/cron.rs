@@ -125,10 +125,7 @@ async fn remember_token(
     let Some(jti) = message.jti.as_deref().filter(|j| !j.is_empty()) else {
         return Ok(TokenUse::NoId);
     };
-    let until = message
-        .exp
-        .unwrap_or(now)
-        .saturating_add(CLOCK_TOLERANCE_SECS);
+    let until = message.exp.saturating_add(CLOCK_TOLERANCE_SECS);
     let ttl = until.saturating_sub(now).max(1);
     let key = format!("{}:qstash:jti:{jti}", app.config.key_prefix);
     let reply = crate::telemetry::observed(&app.redis)

@@ -218,7 +218,7 @@ async fn handle_in_scope(
 /// What an entry of the first pipeline is for.
 enum Purpose {
     RateLimit(usize),
-    CacheRead(usize, String),
+    CacheRead(usize, CacheKey, String),
     Probe(usize),
 }
 
@@ -242,7 +242,6 @@ async fn first_round_trip(
     let limits_on = app.config.rate_limits_enabled();
     let mut commands: Vec<Command> = Vec::new();
     let mut purposes: Vec<Purpose> = Vec::new();
-    let mut keys_read: HashMap<usize, CacheKey> = HashMap::new();
     for (i, slot) in slots.iter_mut().enumerate() {
         let Slot::Ready {
             planned, access, ..
@@ -266,8 +265,7 @@ async fn first_round_trip(
         if let Some(key) = &planned.cache {
             let (cmd, token) = cache.read_command(key);
             commands.push(cmd);
-            purposes.push(Purpose::CacheRead(i, token));
-            keys_read.insert(i, key.clone());
+            purposes.push(Purpose::CacheRead(i, key.clone(), token));
         }
         if let Some(probe) = planned.probe.take() {
             commands.push(probe(cache));
@@ -322,14 +320,11 @@ async fn first_round_trip(
                     *probe = Some(reply);
                 }
             }
-            Purpose::CacheRead(i, token) => {
-                let Slot::Ready {
-                    planned, ticket, ..
-                } = &mut slots[i]
-                else {
+            Purpose::CacheRead(i, key, token) => {
+                let Slot::Ready { ticket, .. } = &mut slots[i] else {
                     // Rate-limited in this same round trip: give back the lock.
-                    if let (Ok(r), Some(key)) = (&reply, keys_read.get(&i)) {
-                        if let Lookup::Miss(t) = cache.lookup(key, token, r) {
+                    if let Ok(r) = &reply {
+                        if let Lookup::Miss(t) = cache.lookup(&key, token, r) {
                             if t.leader {
                                 orphaned.push(t);
                             }
@@ -337,10 +332,6 @@ async fn first_round_trip(
                     }
                     continue;
                 };
-                let key = planned
-                    .cache
-                    .clone()
-                    .expect("cache read planned for a cached call");
                 match reply {
                     Ok(r) => match cache.lookup(&key, token, &r) {
                         Lookup::Hit(v) => {

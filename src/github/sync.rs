@@ -299,11 +299,7 @@ pub async fn sync_project(
         Ok::<_, SyncError>(())
     };
     if let Err(e) = run.await {
-        let position = PassPosition {
-            pr_watermark: state.pr_watermark,
-            pass_cursor: state.pass_cursor.clone(),
-            pass_newest: state.pass_newest,
-        };
+        let position = PassPosition::from(&state);
         record_failure(db, project_id, &token, &position, &e).await;
         return Err(e);
     }
@@ -525,11 +521,7 @@ async fn pr_pass(
     };
     let watermark = if full { None } else { state.pr_watermark };
     // Where the pass stands if it makes no progress: as it was.
-    let unchanged = PassPosition {
-        pr_watermark: state.pr_watermark,
-        pass_cursor: state.pass_cursor.clone(),
-        pass_newest: state.pass_newest,
-    };
+    let unchanged = PassPosition::from(state);
     let mut pass = Pass {
         position: unchanged,
         full: full && github.has_token(),

@@ -148,10 +148,9 @@ async fn create(ctx: Ctx, CreateInput(fields): CreateInput) -> Result<Mutated<Pe
         )
         .await?;
         // The manager's `person.me` lists its direct reports.
-        let users = people::clerk_users_around(&mut tx, manager, &[]).await?;
-        keys.extend(invalidate_person_me_by_ids(
-            users.iter().map(String::as_str),
-        ));
+        if let Some(uid) = people::clerk_user_of(&mut tx, manager).await? {
+            keys.extend(invalidate_person_me_by_ids([uid.as_str()]));
+        }
     }
     tx.commit().await?;
     Ok(Mutated::new(person, keys))
@@ -223,15 +222,24 @@ async fn update(ctx: Ctx, input: UpdateInput) -> Result<Mutated<Person>, ApiErro
     }
     // `person.me` of the person, its managers (directReports) and its reports
     // (manager summary) embed this row; so do its projects' cached views.
-    let users = people::clerk_users_around(&mut tx, &input.id, &managers).await?;
-    keys.extend(invalidate_person_me_by_ids(
-        users.iter().map(String::as_str),
-    ));
-    for project in people::project_ids_of(&mut tx, &input.id).await? {
-        keys.extend(invalidate_project_cache(&project));
-    }
+    keys.extend(embedding_views(&mut tx, &input.id, &managers).await?);
     tx.commit().await?;
     Ok(Mutated::new(person, keys))
+}
+
+/// The `person-me` entries (the person, `managers`, its reports) and project
+/// views that embed person `id`'s row (one query).
+async fn embedding_views(
+    conn: &mut sqlx::PgConnection,
+    id: &str,
+    managers: &[String],
+) -> Result<Vec<CacheKey>, sqlx::Error> {
+    let (users, projects) = people::views_embedding(conn, id, managers).await?;
+    let mut keys = invalidate_person_me_by_ids(users.iter().map(String::as_str));
+    for project in &projects {
+        keys.extend(invalidate_project_cache(project));
+    }
+    Ok(keys)
 }
 
 /// Deletes the person. Its subtree's chains and its direct reports are read
@@ -240,7 +248,11 @@ async fn delete(ctx: Ctx, input: IdInput) -> Result<Mutated<Person>, ApiError> {
     let user = ctx.user_id()?.to_string();
     let mut tx = ctx.app.db.begin().await?;
     hierarchy::lock_reporting_lines(&mut tx).await?;
-    let (manager, clerk_user) = people::lock_for_delete(&mut tx, &input.id)
+    let people::DeleteTarget {
+        manager_id: manager,
+        clerk_user_id: clerk_user,
+        reports,
+    } = people::lock_for_delete(&mut tx, &input.id)
         .await?
         .ok_or_else(|| not_found(&input.id))?;
     let mut keys = invalidate_people_cache(clerk_user.as_deref());
@@ -248,17 +260,9 @@ async fn delete(ctx: Ctx, input: IdInput) -> Result<Mutated<Person>, ApiError> {
     if let Some(uid) = &clerk_user {
         keys.push(CacheKey::ClerkPerson(uid.clone()));
     }
-    let users = people::clerk_users_around(&mut tx, &input.id, manager.as_slice()).await?;
-    keys.extend(invalidate_person_me_by_ids(
-        users.iter().map(String::as_str),
-    ));
-    for project in people::project_ids_of(&mut tx, &input.id).await? {
-        keys.extend(invalidate_project_cache(&project));
-    }
-    let reports = reporting::direct_reports(&mut tx, &input.id).await?;
+    keys.extend(embedding_views(&mut tx, &input.id, manager.as_slice()).await?);
     let changes: Vec<_> = reports
         .into_iter()
-        .filter(|r| r != &input.id)
         .map(|r| (r, Some(input.id.clone()), None))
         .collect();
     reporting::record_changes(&mut tx, &changes, &user).await?;

@@ -293,31 +293,18 @@ impl TestApp {
 
     /// `GET` of one query, as `httpLink` sends it.
     pub async fn query(&self, path: &str, input: Option<Value>) -> (u16, Value) {
-        let mut url = format!("{}/api/trpc/{path}", self.base_url);
-        if let Some(input) = input {
-            url.push_str(&format!("?input={}", encode(&input.to_string())));
-        }
-        self.send(self.http.get(url).bearer_auth(token_for(USER)))
-            .await
+        self.query_as(USER, path, input).await
     }
 
     /// `POST` of one mutation, as `httpLink` sends it.
     pub async fn mutate(&self, path: &str, input: Value) -> (u16, Value) {
-        let req = self
-            .http
-            .post(format!("{}/api/trpc/{path}", self.base_url))
-            .header("content-type", "application/json")
-            .bearer_auth(token_for(USER))
-            .body(input.to_string());
-        self.send(req).await
+        self.mutate_as(USER, path, input).await
     }
 
     pub async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
         let res = req.send().await.expect("request sent");
         let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
+        (status, json_body(res).await)
     }
 
     /// The raw value stored at `key` (full key), or `None`.
@@ -407,9 +394,7 @@ impl TestApp {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
-        let text = res.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body, timing)
+        (status, json_body(res).await, timing)
     }
 
     /// `POST` of one mutation as Clerk user `user`.
@@ -462,4 +447,10 @@ impl TestApp {
     pub fn cache(&self) -> enghub::cache::Cache {
         enghub::cache::Cache::new(self.redis.clone(), self.prefix.clone())
     }
+}
+
+/// A response body as JSON, or as a string when it is not JSON.
+async fn json_body(res: reqwest::Response) -> Value {
+    let text = res.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
 }
