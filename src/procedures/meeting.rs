@@ -2,7 +2,7 @@
 //! notes about a person requires being above that person in the reporting
 //! chain ([`crate::hierarchy::is_in_management_chain`]).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::db::meetings::{self, IdOnly, MeetingView, NewMeeting};
 use crate::db::new_id;
@@ -120,10 +120,7 @@ impl FromInput for CreateInput {
             person_id: i.id("personId"),
             date: i.date("date"),
             // `content ?? {}`: absent and null become an empty document.
-            content: i
-                .any("content")
-                .filter(|c| !c.is_null())
-                .unwrap_or_else(|| json!({})),
+            content: i.document("content"),
             template_id: i.opt_string_or_empty("templateId"),
         }
     }

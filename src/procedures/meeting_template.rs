@@ -1,6 +1,6 @@
 //! Router `meetingTemplate`: global 1:1 templates; only authors modify theirs.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::cache::{invalidate_meeting_templates, CacheKey};
 use crate::db::meetings::{self, IdOnly, TemplateDetail, TemplateSummary};
@@ -53,13 +53,6 @@ async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<TemplateDetail, ApiError>
         .ok_or_else(|| TrpcError::not_found("Template not found.").into())
 }
 
-/// `content ?? {}`.
-fn content_or_empty(i: &mut Input) -> Value {
-    i.any("content")
-        .filter(|c| !c.is_null())
-        .unwrap_or_else(|| json!({}))
-}
-
 pub struct CreateInput {
     name: String,
     description: Option<String>,
@@ -71,7 +64,7 @@ impl FromInput for CreateInput {
         Self {
             name: i.string_min("name", 1),
             description: i.opt_string("description"),
-            content: content_or_empty(i),
+            content: i.document("content"),
         }
     }
 }
@@ -105,7 +98,7 @@ impl FromInput for UpdateInput {
             name: i.string_min("name", 1),
             description: i.opt_string("description"),
             // As in the original, an absent content resets the template to `{}`.
-            content: content_or_empty(i),
+            content: i.document("content"),
         }
     }
 }

@@ -115,19 +115,7 @@ impl Input {
             match self.raw.take() {
                 Some(Value::Object(map)) => self.object = map,
                 other => {
-                    let received = type_name(other.as_ref());
-                    let message = if received == "undefined" {
-                        "Required".to_string()
-                    } else {
-                        format!("Expected object, received {received}")
-                    };
-                    self.issues.push(json!({
-                        "code": "invalid_type",
-                        "expected": "object",
-                        "received": received,
-                        "path": [],
-                        "message": message,
-                    }));
+                    self.invalid_type(json!([]), "object", other.as_ref());
                     return false;
                 }
             }
@@ -359,6 +347,14 @@ impl Input {
     /// Any JSON value (`z.any()`): absent → `None`, `null` → `Some(Value::Null)`.
     pub fn any(&mut self, key: &str) -> Option<Value> {
         self.present(key).flatten()
+    }
+
+    /// A rich-text document (`z.any()` stored as `content ?? {}`): absent and
+    /// `null` become an empty object.
+    pub fn document(&mut self, key: &str) -> Value {
+        self.any(key)
+            .filter(|c| !c.is_null())
+            .unwrap_or_else(|| json!({}))
     }
 
     /// A required date (`z.coerce.date()`): what JS `new Date(v)` accepts.
