@@ -39,6 +39,13 @@ impl Ctx {
             .map(|u| u.user_id.as_str())
             .ok_or_else(|| TrpcError::bare(TrpcCode::Unauthorized).into())
     }
+
+    /// The verified caller (protected procedures only).
+    pub fn caller(&self) -> Result<&Identity, ApiError> {
+        self.user
+            .as_ref()
+            .ok_or_else(|| TrpcError::bare(TrpcCode::Unauthorized).into())
+    }
 }
 
 /// Every procedure of the API.
