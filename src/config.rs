@@ -303,10 +303,7 @@ mod tests {
     fn reporting_line_policy_and_admins_are_read() {
         let mut vars = full();
         vars.insert("ENGHUB_REPORTING_LINE_POLICY".into(), "open".into());
-        vars.insert(
-            "ENGHUB_ADMIN_USER_IDS".into(),
-            " user_a, ,user_b ".into(),
-        );
+        vars.insert("ENGHUB_ADMIN_USER_IDS".into(), " user_a, ,user_b ".into());
         let c = Config::from_vars(&vars).unwrap();
         assert_eq!(c.reporting_line_policy, ReportingLinePolicy::Open);
         assert_eq!(c.admin_user_ids, vec!["user_a", "user_b"]);

@@ -373,10 +373,7 @@ async fn authorize(
     }
     let (read, cycle) =
         reporting::read_chain_for_change(conn, subject, &caller.user_id, new_manager).await?;
-    let allowed = read
-        .viewer
-        .as_ref()
-        .is_some_and(|v| read.chain.contains(v));
+    let allowed = read.viewer.as_ref().is_some_and(|v| read.chain.contains(v));
     if !allowed {
         tracing::warn!(
             caller = %caller.user_id,

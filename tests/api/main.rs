@@ -2,6 +2,7 @@
 //! (`TEST_DATABASE_ADMIN_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`)
 //! and Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`).
 
+mod access_policy;
 mod auth;
 mod cache_layer;
 mod comments_and_history;

@@ -70,13 +70,7 @@ async fn access(app: &TestApp, viewer: &str, person: &str, meeting: &str) -> (u1
 
 /// `actor` (who must be above `person`, or an admin) moves `person` under
 /// `new_manager`.
-async fn move_under(
-    app: &TestApp,
-    actor: &str,
-    person: &str,
-    first_name: &str,
-    new_manager: &str,
-) {
+async fn move_under(app: &TestApp, actor: &str, person: &str, first_name: &str, new_manager: &str) {
     let (status, body) = app
         .mutate_as(
             actor,

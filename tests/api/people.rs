@@ -958,8 +958,9 @@ async fn a_person_being_deleted_cannot_gain_a_report_meanwhile() {
     let blocker = block_manager_changes(&app).await;
 
     // Boss has a report and no manager: an org admin deletes it.
-    let (deleted, late_insert) =
-        tokio::join!(app.mutate_as_admin("person.delete", json!({"id": boss})), async {
+    let (deleted, late_insert) = tokio::join!(
+        app.mutate_as_admin("person.delete", json!({"id": boss})),
+        async {
             lock_waiters(&app, 1).await;
             // An insert naming the person as manager, by a path that takes no
             // reporting-lines lock: its FOR KEY SHARE must conflict with the
@@ -982,7 +983,8 @@ async fn a_person_being_deleted_cannot_gain_a_report_meanwhile() {
             };
             blocker.commit().await.unwrap();
             outcome
-        });
+        }
+    );
 
     let err = late_insert.expect_err("the insert waits for the delete's row lock");
     assert_eq!(
