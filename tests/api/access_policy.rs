@@ -587,3 +587,48 @@ async fn an_authorized_manager_change_costs_no_statement_more_than_the_open_poli
     // Deleting a person with reports: one chain query more.
     assert_eq!(delete, open_delete + 1);
 }
+
+#[tokio::test]
+async fn claiming_a_held_managers_record_grants_nothing() {
+    let app = spawn_policy_app("managers").await;
+    let o = org(&app).await;
+    let (status, body) = app
+        .mutate_as(
+            DIRECTOR,
+            "meeting.create",
+            json!({"personId": o.manager, "date": "2026-03-15",
+                   "content": {"notes": "confidential"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // The stranger tries to become the director by claiming its record.
+    let (claimed, claimed_body) = app
+        .mutate_as(
+            STRANGER,
+            "person.claimAsMe",
+            json!({"personId": o.director}),
+        )
+        .await;
+    let (read, _) = app
+        .query_as(
+            STRANGER,
+            "meeting.getByPersonId",
+            Some(json!({"personId": o.manager})),
+        )
+        .await;
+
+    assert_eq!(
+        (claimed, error_code(&claimed_body)),
+        (409, "CONFLICT"),
+        "{claimed_body}"
+    );
+    assert_eq!(read, 403);
+    let (holder,): (Option<String>,) =
+        sqlx::query_as("SELECT clerk_user_id FROM people WHERE id = $1")
+            .bind(&o.director)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(holder.as_deref(), Some(DIRECTOR));
+}
