@@ -16,6 +16,11 @@ pub mod meeting;
 pub mod meeting_template;
 pub mod person;
 pub mod person_comment;
+pub mod project;
+pub mod project_link;
+pub mod health_assessment;
+pub mod team;
+mod stored_text;
 pub mod title;
 
 /// What a resolver gets: the app and the caller.
@@ -53,5 +58,9 @@ pub fn registry() -> Registry<Ctx> {
     meeting::register(&mut r);
     meeting_template::register(&mut r);
     person_comment::register(&mut r);
+    project::register(&mut r);
+    project_link::register(&mut r);
+    health_assessment::register(&mut r);
+    team::register(&mut r);
     r
 }
