@@ -225,7 +225,8 @@ pub(crate) const DEPARTMENT_OF_P: &str =
      FROM roles d WHERE d.id = p.role_id)";
 
 /// `title` (`TitleWithDept | null`) of person `p`, as JSON arguments.
-pub(crate) const TITLE_OF_P: &str = "'title', (SELECT json_build_object('id', t.id, 'name', t.name, \
+pub(crate) const TITLE_OF_P: &str =
+    "'title', (SELECT json_build_object('id', t.id, 'name', t.name, \
      'sortOrder', t.sort_order, 'departmentId', t.department_id, \
      'department', (SELECT json_build_object('id', td.id, 'name', td.name, 'color', td.color) \
                     FROM roles td WHERE td.id = t.department_id)) \

@@ -352,10 +352,11 @@ pub async fn delete(conn: &mut PgConnection, id: &str) -> Result<Option<Project>
 /// assignments cannot be added meanwhile, so what the delete makes stale can
 /// be read first). `false` if there is no such project.
 pub async fn lock_for_delete(conn: &mut PgConnection, id: &str) -> Result<bool, sqlx::Error> {
-    let row: Option<(i32,)> = super::sql::query_as("SELECT 1 FROM projects WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row: Option<(i32,)> =
+        super::sql::query_as("SELECT 1 FROM projects WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
     Ok(row.is_some())
 }
 

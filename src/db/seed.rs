@@ -663,16 +663,62 @@ async fn insert_project_health_teams_and_links(
     // Health history: one assessment per quarter, oldest first.
     // (project, days ago, overall, growth, margin, longevity, client, eng, product, design, note)
     let history = [
-        ("Widgets Platform", 180, "RED", "RED", "YELLOW", "YELLOW", "RED", "YELLOW", "RED", "YELLOW",
-         "Scope churn after the pricing change; the beta date slipped a quarter."),
-        ("Widgets Platform", 90, "YELLOW", "YELLOW", "YELLOW", "GREEN", "YELLOW", "GREEN", "YELLOW", "GREEN",
-         "New API design settled; first design partner signed."),
-        ("Insights Pipeline", 120, "GREEN", "GREEN", "GREEN", "GREEN", "GREEN", "GREEN", "YELLOW", "GREEN",
-         "Ingestion stable at 40k events/s; dashboards backlog growing."),
-        ("Insights Pipeline", 14, "YELLOW", "GREEN", "YELLOW", "YELLOW", "YELLOW", "RED", "YELLOW", "GREEN",
-         "On-call load is high after the schema migration; two backfills pending."),
+        (
+            "Widgets Platform",
+            180,
+            "RED",
+            "RED",
+            "YELLOW",
+            "YELLOW",
+            "RED",
+            "YELLOW",
+            "RED",
+            "YELLOW",
+            "Scope churn after the pricing change; the beta date slipped a quarter.",
+        ),
+        (
+            "Widgets Platform",
+            90,
+            "YELLOW",
+            "YELLOW",
+            "YELLOW",
+            "GREEN",
+            "YELLOW",
+            "GREEN",
+            "YELLOW",
+            "GREEN",
+            "New API design settled; first design partner signed.",
+        ),
+        (
+            "Insights Pipeline",
+            120,
+            "GREEN",
+            "GREEN",
+            "GREEN",
+            "GREEN",
+            "GREEN",
+            "GREEN",
+            "YELLOW",
+            "GREEN",
+            "Ingestion stable at 40k events/s; dashboards backlog growing.",
+        ),
+        (
+            "Insights Pipeline",
+            14,
+            "YELLOW",
+            "GREEN",
+            "YELLOW",
+            "YELLOW",
+            "YELLOW",
+            "RED",
+            "YELLOW",
+            "GREEN",
+            "On-call load is high after the schema migration; two backfills pending.",
+        ),
     ];
-    for (project, ago, overall, growth, margin, longevity, client, eng, product, design, note) in history {
+    for (project, ago, overall, growth, margin, longevity, client, eng, product, design, note) in
+        history
+    {
         let at = now - days(ago);
         crate::db::sql::query(
             "INSERT INTO health_assessments (id, project_id, author_id, overall_status, overall_notes,
@@ -703,9 +749,21 @@ async fn insert_project_health_teams_and_links(
     }
 
     for (project, label, url) in [
-        ("Widgets Platform", "Repository", "https://github.com/acme/widgets"),
-        ("Insights Pipeline", "Runbook", "https://docs.acme.dev/insights/runbook"),
-        ("Insights Pipeline", "Event schema registry", "https://schemas.acme.dev"),
+        (
+            "Widgets Platform",
+            "Repository",
+            "https://github.com/acme/widgets",
+        ),
+        (
+            "Insights Pipeline",
+            "Runbook",
+            "https://docs.acme.dev/insights/runbook",
+        ),
+        (
+            "Insights Pipeline",
+            "Event schema registry",
+            "https://schemas.acme.dev",
+        ),
     ] {
         crate::db::sql::query(
             "INSERT INTO project_links (id, label, url, project_id)

@@ -80,7 +80,10 @@ pub async fn find(conn: &mut PgConnection, id: &str) -> Result<Option<Team>, sql
 
 /// Team `id`, row-locked for its delete (memberships cannot be added
 /// meanwhile).
-pub async fn lock_for_delete(conn: &mut PgConnection, id: &str) -> Result<Option<Team>, sqlx::Error> {
+pub async fn lock_for_delete(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Option<Team>, sqlx::Error> {
     super::sql::query_as(
         "SELECT id, name, description, image_url, project_id FROM teams WHERE id = $1 FOR UPDATE",
     )

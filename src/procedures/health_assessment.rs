@@ -162,11 +162,7 @@ impl FromInput for UpdateInput {
 /// Locks the assessment and checks the caller wrote it: missing or someone
 /// else's → FORBIDDEN (as the original: it does not reveal which). Returns
 /// its project.
-async fn lock_own(
-    conn: &mut sqlx::PgConnection,
-    id: &str,
-    user: &str,
-) -> Result<String, ApiError> {
+async fn lock_own(conn: &mut sqlx::PgConnection, id: &str, user: &str) -> Result<String, ApiError> {
     match health_assessments::lock(conn, id).await? {
         Some((author, project)) if author == user => Ok(project),
         _ => Err(TrpcError::bare(TrpcCode::Forbidden).into()),

@@ -11,6 +11,7 @@ use crate::trpc::{ApiError, Registry, TrpcCode, TrpcError};
 pub mod department;
 pub mod github_stats;
 pub mod health;
+pub mod health_assessment;
 pub mod manager_change;
 pub mod meeting;
 pub mod meeting_template;
@@ -18,9 +19,8 @@ pub mod person;
 pub mod person_comment;
 pub mod project;
 pub mod project_link;
-pub mod health_assessment;
-pub mod team;
 mod stored_text;
+pub mod team;
 pub mod title;
 
 /// What a resolver gets: the app and the caller.

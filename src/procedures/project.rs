@@ -27,7 +27,12 @@ pub fn register(r: &mut Registry<Ctx>) {
         |_: &()| Some(CacheKey::ProjectList),
         get_all,
     );
-    r.query("project.list", Access::Protected, |_: &ListInput| None, list);
+    r.query(
+        "project.list",
+        Access::Protected,
+        |_: &ListInput| None,
+        list,
+    );
     r.query(
         "project.getById",
         Access::Protected,
@@ -166,7 +171,9 @@ async fn embedding_keys(
     let users = projects::embedding_users(conn, id).await?;
     let mut keys = invalidate_project_cache(id);
     keys.extend(invalidate_people_cache(None));
-    keys.extend(invalidate_person_me_by_ids(users.iter().map(String::as_str)));
+    keys.extend(invalidate_person_me_by_ids(
+        users.iter().map(String::as_str),
+    ));
     keys.extend(invalidate_github_stats(id));
     Ok(keys)
 }

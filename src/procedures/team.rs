@@ -21,7 +21,12 @@ pub fn register(r: &mut Registry<Ctx>) {
         |_: &ProjectIdInput| None,
         get_by_project_id,
     );
-    r.query("team.getById", Access::Protected, |_: &IdInput| None, get_by_id);
+    r.query(
+        "team.getById",
+        Access::Protected,
+        |_: &IdInput| None,
+        get_by_id,
+    );
     r.mutation("team.create", create);
     r.mutation("team.update", update);
     r.mutation("team.delete", delete);
@@ -101,7 +106,9 @@ async fn embedding_keys(
     let users = teams::member_users(conn, &team.id).await?;
     let mut keys = invalidate_project_cache(&team.project_id);
     keys.extend(invalidate_people_cache(None));
-    keys.extend(invalidate_person_me_by_ids(users.iter().map(String::as_str)));
+    keys.extend(invalidate_person_me_by_ids(
+        users.iter().map(String::as_str),
+    ));
     Ok(keys)
 }
 

@@ -49,15 +49,36 @@ async fn create_returns_id_and_project_records_the_author_and_invalidates() {
     let id = created["id"].clone();
     assert_eq!(created, json!({"id": id, "projectId": p}));
     let row = get(&app, &id).await;
-    let keys: Vec<&str> = row.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = row
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(
         keys,
         [
-            "id", "projectId", "authorId", "overallStatus", "overallNotes", "growthStatus",
-            "growthNotes", "marginStatus", "marginNotes", "longevityStatus", "longevityNotes",
-            "clientSatisfactionStatus", "clientSatisfactionNotes", "engineeringVibeStatus",
-            "engineeringVibeNotes", "productVibeStatus", "productVibeNotes", "designVibeStatus",
-            "designVibeNotes", "createdAt", "updatedAt"
+            "id",
+            "projectId",
+            "authorId",
+            "overallStatus",
+            "overallNotes",
+            "growthStatus",
+            "growthNotes",
+            "marginStatus",
+            "marginNotes",
+            "longevityStatus",
+            "longevityNotes",
+            "clientSatisfactionStatus",
+            "clientSatisfactionNotes",
+            "engineeringVibeStatus",
+            "engineeringVibeNotes",
+            "productVibeStatus",
+            "productVibeNotes",
+            "designVibeStatus",
+            "designVibeNotes",
+            "createdAt",
+            "updatedAt"
         ]
     );
     assert_eq!(row["authorId"], USER);
@@ -85,7 +106,10 @@ async fn history_is_newest_first_and_an_unknown_id_is_not_found() {
     .unwrap();
 
     let (status, list) = app
-        .query("healthAssessment.getByProjectId", Some(json!({"projectId": p})))
+        .query(
+            "healthAssessment.getByProjectId",
+            Some(json!({"projectId": p})),
+        )
         .await;
     let (missing, body) = app
         .query("healthAssessment.getById", Some(json!({"id": "missing"})))
@@ -130,7 +154,11 @@ async fn the_author_updates_provided_fields_and_keeps_the_rest() {
     let after = get(&app, &created["id"]).await;
     assert_eq!(after["overallStatus"], "GREEN");
     assert_eq!(after["growthStatus"], "GREEN");
-    assert_eq!(after["growthNotes"], json!({"v": 1}), "absent notes are kept");
+    assert_eq!(
+        after["growthNotes"],
+        json!({"v": 1}),
+        "absent notes are kept"
+    );
     assert_eq!(after["marginStatus"], "YELLOW", "absent status is kept");
     assert_eq!(after["marginNotes"], json!({"v": 2}));
     assert_eq!(after["createdAt"], before["createdAt"]);
@@ -153,7 +181,11 @@ async fn only_the_author_may_update_or_delete_and_others_change_nothing() {
         )
         .await;
     let (s2, b2) = app
-        .mutate_as(OTHER, "healthAssessment.delete", json!({"id": created["id"]}))
+        .mutate_as(
+            OTHER,
+            "healthAssessment.delete",
+            json!({"id": created["id"]}),
+        )
         .await;
     let (s3, b3) = app
         .mutate(
@@ -171,7 +203,10 @@ async fn only_the_author_may_update_or_delete_and_others_change_nothing() {
     assert_eq!((s3, error_code(&b3)), (403, "FORBIDDEN"));
     assert_eq!(s4, 403);
     assert_eq!(get(&app, &created["id"]).await, before);
-    assert!(app.redis_get(&project_key).await.is_some(), "nothing to invalidate");
+    assert!(
+        app.redis_get(&project_key).await.is_some(),
+        "nothing to invalidate"
+    );
 
     let (status, body) = app
         .mutate("healthAssessment.delete", json!({"id": created["id"]}))
@@ -189,14 +224,26 @@ async fn bad_statuses_and_unstorable_notes_are_bad_request_and_write_nothing() {
 
     for (input, field) in [
         (json!({"projectId": p}), "overallStatus"),
-        (json!({"projectId": p, "overallStatus": "BLUE"}), "overallStatus"),
-        (json!({"projectId": p, "overallStatus": "RED", "growthStatus": null}), "growthStatus"),
-        (json!({"projectId": p, "overallStatus": "RED", "marginStatus": 3}), "marginStatus"),
+        (
+            json!({"projectId": p, "overallStatus": "BLUE"}),
+            "overallStatus",
+        ),
+        (
+            json!({"projectId": p, "overallStatus": "RED", "growthStatus": null}),
+            "growthStatus",
+        ),
+        (
+            json!({"projectId": p, "overallStatus": "RED", "marginStatus": 3}),
+            "marginStatus",
+        ),
         (
             json!({"projectId": p, "overallStatus": "RED", "overallNotes": {"text": "a\u{0}b"}}),
             "overallNotes",
         ),
-        (json!({"projectId": "", "overallStatus": "RED"}), "projectId"),
+        (
+            json!({"projectId": "", "overallStatus": "RED"}),
+            "projectId",
+        ),
     ] {
         let (status, body) = app.mutate("healthAssessment.create", input.clone()).await;
         assert_eq!(status, 400, "{input}: {body}");

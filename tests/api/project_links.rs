@@ -35,7 +35,12 @@ async fn create_returns_the_row_and_invalidates_the_project() {
 
     let link = create_link(&app, &p, "Doc").await;
 
-    let keys: Vec<&str> = link.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = link
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys, ["id", "label", "url", "projectId"]);
     assert_eq!(link["url"], "https://x.io/Doc");
     assert_eq!(link["projectId"], json!(p));

@@ -5,15 +5,11 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    data, error_code, server_timing_counts, spawn_app, token_for, TestApp, USER,
-};
+use crate::helpers::{data, error_code, server_timing_counts, spawn_app, token_for, TestApp, USER};
 
 /// Creates a project through the API; returns the row.
 pub async fn create_project(app: &TestApp, name: &str) -> Value {
-    let (status, body) = app
-        .mutate("project.create", json!({"name": name}))
-        .await;
+    let (status, body) = app.mutate("project.create", json!({"name": name})).await;
     assert_eq!(status, 200, "{body}");
     data(&body).clone()
 }
@@ -116,15 +112,27 @@ async fn create_refuses_bad_input_with_field_errors_and_writes_nothing() {
     let long = "x".repeat(10_001);
 
     for (input, field, message) in [
-        (json!({"name": ""}), "name", "String must contain at least 1 character(s)"),
+        (
+            json!({"name": ""}),
+            "name",
+            "String must contain at least 1 character(s)",
+        ),
         (json!({}), "name", "Required"),
         (
             json!({"name": "A", "githubUrl": "javascript:alert(1)"}),
             "githubUrl",
             "URL must start with http:// or https://",
         ),
-        (json!({"name": "A", "imageUrl": "nope"}), "imageUrl", "Invalid url"),
-        (json!({"name": "A", "gitlabUrl": null}), "gitlabUrl", "Invalid input"),
+        (
+            json!({"name": "A", "imageUrl": "nope"}),
+            "imageUrl",
+            "Invalid url",
+        ),
+        (
+            json!({"name": "A", "gitlabUrl": null}),
+            "gitlabUrl",
+            "Invalid input",
+        ),
         (
             json!({"name": "A\u{0}B"}),
             "name",
@@ -251,7 +259,8 @@ async fn get_all_lists_newest_first_with_only_the_newest_assessment_and_is_cache
     .await;
     let key = app.key("projects:list");
     // Loads the cache scripts into Redis (a first EVALSHA may need a retry).
-    app.query("project.getById", Some(json!({"id": "other"}))).await;
+    app.query("project.getById", Some(json!({"id": "other"})))
+        .await;
 
     let (status, body, cold) = app.query_timed(USER, "project.getAll", None).await;
     let (_, _, warm) = app.query_timed(USER, "project.getAll", None).await;
@@ -318,7 +327,10 @@ async fn list_pages_newest_first_counts_all_and_matches_search_literally() {
     assert_eq!(status, 200);
     assert_eq!(names(&page), ["a_b", "100 done"].map(String::from));
     assert_eq!(data(&page)["totalCount"], 5);
-    assert_eq!(keys_of(&data(&page)["items"][0]).last(), Some(&"healthAssessments"));
+    assert_eq!(
+        keys_of(&data(&page)["items"][0]).last(),
+        Some(&"healthAssessments")
+    );
     assert_eq!(names(&percent), ["100% done"].map(String::from));
     assert_eq!(data(&percent)["totalCount"], 1);
     assert_eq!(names(&underscore), ["a_b"].map(String::from));
@@ -335,9 +347,7 @@ async fn list_rejects_bad_paging_and_survives_huge_pages() {
     let (s1, b1) = app
         .query("project.list", Some(json!({"pageSize": 101})))
         .await;
-    let (s2, b2) = app
-        .query("project.list", Some(json!({"page": 1.5})))
-        .await;
+    let (s2, b2) = app.query("project.list", Some(json!({"page": 1.5}))).await;
     let (s3, b3) = app
         .query("project.list", Some(json!({"search": "a\u{0}"})))
         .await;
@@ -351,7 +361,10 @@ async fn list_rejects_bad_paging_and_survives_huge_pages() {
         json!(["Number must be less than or equal to 100"])
     );
     assert_eq!(s2, 400);
-    assert_eq!(field_errors(&b2)["page"], json!(["Expected integer, received float"]));
+    assert_eq!(
+        field_errors(&b2)["page"],
+        json!(["Expected integer, received float"])
+    );
     assert_eq!(s3, 400);
     assert!(field_errors(&b3)["search"].is_array());
     assert_eq!(s4, 200, "{b4}");
@@ -430,10 +443,19 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
             .collect()
     };
     assert_eq!(ids(&p["healthAssessments"]), ["h2", "h1"]);
-    assert_eq!(p["healthAssessments"][1]["overallNotes"], json!({"type": "doc"}));
+    assert_eq!(
+        p["healthAssessments"][1]["overallNotes"],
+        json!({"type": "doc"})
+    );
     assert_eq!(
         keys_of(&p["healthAssessments"][0])[..5],
-        ["id", "projectId", "authorId", "overallStatus", "overallNotes"]
+        [
+            "id",
+            "projectId",
+            "authorId",
+            "overallStatus",
+            "overallNotes"
+        ]
     );
     assert_eq!(ids(&p["teams"]), ["ta", "tb"]);
     assert_eq!(
@@ -444,11 +466,20 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
     // Members by last name, each with PersonWithOrg and MembershipWithTeam.
     assert_eq!(ids(&p["teamMembers"]), ["m2", "m1"]);
     let zoe = &p["teamMembers"][1];
-    assert_eq!(keys_of(zoe), ["id", "personId", "projectId", "person", "teamMemberships"]);
+    assert_eq!(
+        keys_of(zoe),
+        ["id", "personId", "projectId", "person", "teamMemberships"]
+    );
     let person_keys = keys_of(&zoe["person"]);
     assert_eq!(person_keys[0], "id");
-    assert_eq!(&person_keys[person_keys.len() - 4..], ["createdAt", "updatedAt", "department", "title"]);
-    assert_eq!(zoe["person"]["department"], json!({"id": "d1", "name": "Eng", "color": "#0af"}));
+    assert_eq!(
+        &person_keys[person_keys.len() - 4..],
+        ["createdAt", "updatedAt", "department", "title"]
+    );
+    assert_eq!(
+        zoe["person"]["department"],
+        json!({"id": "d1", "name": "Eng", "color": "#0af"})
+    );
     assert_eq!(zoe["person"]["title"]["department"]["name"], "Eng");
     assert_eq!(p["teamMembers"][0]["person"]["title"], Value::Null);
     assert_eq!(ids(&zoe["teamMemberships"]), ["ms1", "ms2"]);
@@ -465,8 +496,19 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
     assert_eq!(
         keys_of(first),
         [
-            "id", "title", "description", "targetDate", "status", "sortOrder", "createdAt",
-            "updatedAt", "projectId", "parentId", "assignments", "keyResults", "children"
+            "id",
+            "title",
+            "description",
+            "targetDate",
+            "status",
+            "sortOrder",
+            "createdAt",
+            "updatedAt",
+            "projectId",
+            "parentId",
+            "assignments",
+            "keyResults",
+            "children"
         ]
     );
     assert_eq!(first["targetDate"], "2026-01-01T00:00:00.000Z");
@@ -481,8 +523,17 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
     assert_eq!(
         keys_of(&first["keyResults"][0]),
         [
-            "id", "title", "targetValue", "currentValue", "unit", "status", "sortOrder",
-            "milestoneId", "quarterlyGoalId", "createdAt", "updatedAt"
+            "id",
+            "title",
+            "targetValue",
+            "currentValue",
+            "unit",
+            "status",
+            "sortOrder",
+            "milestoneId",
+            "quarterlyGoalId",
+            "createdAt",
+            "updatedAt"
         ]
     );
     assert_eq!(first["keyResults"][1]["currentValue"], json!(2.5));
@@ -496,7 +547,10 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
     assert_eq!(child["parentId"], "ms-first");
 
     let goal = &p["quarterlyGoals"][0];
-    assert_eq!(keys_of(goal)[..4], ["id", "title", "description", "quarter"]);
+    assert_eq!(
+        keys_of(goal)[..4],
+        ["id", "title", "description", "quarter"]
+    );
     assert_eq!(goal["quarter"], "Q1 2026");
     assert_eq!(goal["assignments"][0]["quarterlyGoalId"], "g1");
     assert_eq!(goal["keyResults"][0]["quarterlyGoalId"], "g1");
@@ -516,14 +570,13 @@ async fn get_by_id_costs_two_statements_at_most_cold_and_no_statement_warm() {
     let key = app.key(&format!("project:{id}"));
     let input = json!({"id": id});
     // Loads the cache scripts into Redis (a first EVALSHA may need a retry).
-    app.query("project.getById", Some(json!({"id": "other"}))).await;
+    app.query("project.getById", Some(json!({"id": "other"})))
+        .await;
 
     let (_, cold_body, cold) = app
         .query_timed(USER, "project.getById", Some(input.clone()))
         .await;
-    let (_, warm_body, warm) = app
-        .query_timed(USER, "project.getById", Some(input))
-        .await;
+    let (_, warm_body, warm) = app.query_timed(USER, "project.getById", Some(input)).await;
 
     let (cold_trips, cold_queries) = server_timing_counts(&cold);
     assert_eq!(cold_trips, 2, "{cold}");
@@ -537,8 +590,14 @@ async fn get_by_id_costs_two_statements_at_most_cold_and_no_statement_warm() {
 #[tokio::test]
 async fn a_large_project_costs_the_same_statements_as_a_small_one() {
     let app = spawn_app().await;
-    let small = create_project(&app, "Small").await["id"].as_str().unwrap().to_string();
-    let large = create_project(&app, "Large").await["id"].as_str().unwrap().to_string();
+    let small = create_project(&app, "Small").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let large = create_project(&app, "Large").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     exec(
         &app,
         &format!(
@@ -614,7 +673,8 @@ async fn a_batch_of_cached_project_and_people_reads_is_one_round_trip() {
     ];
 
     // Loads the cache scripts into Redis (a first EVALSHA may need a retry).
-    app.query("project.getById", Some(json!({"id": "other"}))).await;
+    app.query("project.getById", Some(json!({"id": "other"})))
+        .await;
     let (cold_status, cold_body, cold) = batch_timed(&app, &calls).await;
     let (status, body, warm) = batch_timed(&app, &calls).await;
 

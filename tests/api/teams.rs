@@ -69,12 +69,11 @@ async fn create_stores_empty_optionals_as_null_mirrors_the_active_arrangement_an
         team,
         json!({"id": team["id"], "name": "Core", "description": null, "imageUrl": null, "projectId": p})
     );
-    let (mirrored,): (String,) = sqlx::query_as(
-        "SELECT live_team_id FROM arrangement_teams WHERE arrangement_id = 'arr'",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let (mirrored,): (String,) =
+        sqlx::query_as("SELECT live_team_id FROM arrangement_teams WHERE arrangement_id = 'arr'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(json!(mirrored), team["id"]);
     for key in &marked {
         assert_eq!(app.redis_get(key).await, None, "{key}");
@@ -93,8 +92,12 @@ async fn get_by_project_id_orders_by_name_with_membership_counts() {
     let (status, body) = app
         .query("team.getByProjectId", Some(json!({"projectId": p})))
         .await;
-    let (_, one) = app.query("team.getById", Some(json!({"id": alpha["id"]}))).await;
-    let (_, none) = app.query("team.getById", Some(json!({"id": "missing"}))).await;
+    let (_, one) = app
+        .query("team.getById", Some(json!({"id": alpha["id"]})))
+        .await;
+    let (_, none) = app
+        .query("team.getById", Some(json!({"id": "missing"})))
+        .await;
 
     assert_eq!(status, 200);
     let mut alpha_counted = alpha.clone();
@@ -102,8 +105,23 @@ async fn get_by_project_id_orders_by_name_with_membership_counts() {
     let mut beta_counted = beta.clone();
     beta_counted["_count"] = json!({"memberships": 2});
     assert_eq!(data(&body), &json!([alpha_counted, beta_counted]));
-    let keys: Vec<&str> = data(&body)[0].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["id", "name", "description", "imageUrl", "projectId", "_count"]);
+    let keys: Vec<&str> = data(&body)[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "name",
+            "description",
+            "imageUrl",
+            "projectId",
+            "_count"
+        ]
+    );
     assert_eq!(data(&one), &alpha);
     assert_eq!(data(&none), &Value::Null);
 }
@@ -159,7 +177,11 @@ async fn delete_returns_the_row_removes_memberships_and_invalidates_the_members_
     assert_eq!(data(&body), &team);
     assert_eq!(count(&app, "teams").await, 0);
     assert_eq!(count(&app, "team_memberships").await, 0);
-    assert_eq!(count(&app, "team_members").await, 1, "the member stays in the project");
+    assert_eq!(
+        count(&app, "team_members").await,
+        1,
+        "the member stays in the project"
+    );
     for key in &marked {
         assert_eq!(app.redis_get(key).await, None, "{key}");
     }
@@ -187,7 +209,10 @@ async fn unknown_ids_are_not_found_and_bad_input_writes_nothing() {
         )
         .await;
     let (s5, b5) = app
-        .mutate("team.create", json!({"projectId": p, "name": "x".repeat(10_001)}))
+        .mutate(
+            "team.create",
+            json!({"projectId": p, "name": "x".repeat(10_001)}),
+        )
         .await;
     let (s6, _) = app
         .mutate("team.create", json!({"projectId": "missing", "name": "X"}))
