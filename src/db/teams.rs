@@ -43,29 +43,28 @@ pub async fn list_for_project(
     conn: &mut PgConnection,
     project_id: &str,
 ) -> Result<Vec<TeamWithCount>, sqlx::Error> {
-    let rows: Vec<(String, String, Option<String>, Option<String>, String, i64)> =
-        super::sql::query_as(
-            "SELECT t.id, t.name, t.description, t.image_url, t.project_id,
-                    (SELECT count(*) FROM team_memberships ms WHERE ms.team_id = t.id)
-             FROM teams t WHERE t.project_id = $1 ORDER BY t.name, t.id",
-        )
-        .bind(project_id)
-        .fetch_all(conn)
-        .await?;
+    #[derive(sqlx::FromRow)]
+    struct Counted {
+        #[sqlx(flatten)]
+        team: Team,
+        memberships: i64,
+    }
+    let rows: Vec<Counted> = super::sql::query_as(
+        "SELECT t.id, t.name, t.description, t.image_url, t.project_id,
+                (SELECT count(*) FROM team_memberships ms WHERE ms.team_id = t.id) AS memberships
+         FROM teams t WHERE t.project_id = $1 ORDER BY t.name, t.id",
+    )
+    .bind(project_id)
+    .fetch_all(conn)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, name, description, image_url, project_id, memberships)| TeamWithCount {
-                team: Team {
-                    id,
-                    name,
-                    description,
-                    image_url,
-                    project_id,
-                },
-                count: MembershipCount { memberships },
+        .map(|r| TeamWithCount {
+            team: r.team,
+            count: MembershipCount {
+                memberships: r.memberships,
             },
-        )
+        })
         .collect())
 }
 
