@@ -281,7 +281,7 @@ async fn main() {
     for _ in 0..ITERATIONS {
         s.push(b.sample(|| async { vec![b.get(&path).await] }).await);
     }
-    report("project.getById (200 members), hit", &s);
+    report("project.getById 200 members, hit", &s);
 
     let mut s = Vec::new();
     for _ in 0..ITERATIONS {
@@ -291,7 +291,7 @@ async fn main() {
             .unwrap();
         s.push(b.sample(|| async { vec![b.get(&path).await] }).await);
     }
-    report("project.getById (200 members), miss", &s);
+    report("project.getById 200 members, miss", &s);
 
     pool.close().await;
     let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))

@@ -712,3 +712,34 @@ async fn a_cached_project_is_served_until_a_mutation_invalidates_it() {
     assert_eq!(data(&fresh)["name"], "Artemis");
     assert_eq!(data(&list)[0]["name"], "Artemis");
 }
+
+#[tokio::test]
+async fn a_mutation_invalidates_everything_in_one_round_trip_after_its_commit() {
+    let app = spawn_app().await;
+    let p = create_project(&app, "Apollo").await;
+    let id = p["id"].as_str().unwrap();
+    let marked = [
+        mark(&app, &format!("project:{id}")).await,
+        mark(&app, "projects:list").await,
+        mark(&app, "people:all").await,
+        mark(&app, &format!("github-stats:{id}")).await,
+    ];
+
+    let res = app
+        .http
+        .post(format!("{}/api/trpc/project.update", app.base_url))
+        .header("content-type", "application/json")
+        .bearer_auth(token_for(USER))
+        .body(json!({"id": id, "name": "Artemis"}).to_string())
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), 200);
+    let timing = res.headers()["server-timing"].to_str().unwrap().to_string();
+    // The rate-limit check, then one invalidation of every key.
+    assert_eq!(server_timing_counts(&timing).0, 2, "{timing}");
+    for key in &marked {
+        assert_eq!(app.redis_get(key).await, None, "{key}");
+    }
+}
