@@ -749,3 +749,47 @@ async fn a_mutation_invalidates_everything_in_one_round_trip_after_its_commit() 
         assert_eq!(app.redis_get(key).await, None, "{key}");
     }
 }
+
+#[tokio::test]
+async fn every_seeded_project_page_has_teams_with_members_links_and_a_health_history() {
+    let app = spawn_app().await;
+    enghub::db::seed(&app.db).await.unwrap();
+
+    let (status, list) = app.query("project.getAll", None).await;
+
+    assert_eq!(status, 200);
+    let projects = data(&list).as_array().unwrap();
+    assert!(!projects.is_empty());
+    for summary in projects {
+        assert_eq!(summary["healthAssessments"].as_array().unwrap().len(), 1);
+        let (status, body) = app
+            .query("project.getById", Some(json!({"id": summary["id"]})))
+            .await;
+        assert_eq!(status, 200);
+        let p = data(&body);
+        let name = &p["name"];
+        assert!(p["teams"].as_array().unwrap().len() >= 3, "{name}");
+        assert!(p["links"].as_array().unwrap().len() >= 2, "{name}");
+        let history = p["healthAssessments"].as_array().unwrap();
+        assert!(history.len() >= 2, "{name}");
+        assert!(
+            history.iter().all(|h| h["growthStatus"].is_string()),
+            "{name}"
+        );
+        for team in p["teams"].as_array().unwrap() {
+            let members = p["teamMembers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| {
+                    m["teamMemberships"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|ms| ms["teamId"] == team["id"])
+                })
+                .count();
+            assert!(members > 0, "{name}: team {} has no members", team["name"]);
+        }
+    }
+}
