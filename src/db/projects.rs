@@ -7,6 +7,11 @@
 //! or left ties, rows come in insertion order (`created_at`, then the
 //! time-ordered cuid `id`), which is what Postgres returns for the original's
 //! freshly written tables.
+//!
+//! The views are returned as JSON values, not typed rows: key order is the
+//! SQL's (serde_json keeps it), numbers keep Postgres' text (`10`, not
+//! `10.0`), and dates are printed by Postgres in `toISOString` form
+//! ([`iso!`]), so the value can go to the cache and the client as is.
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -14,7 +19,7 @@ use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
 
-use super::people::{DEPARTMENT_OF_P, PERSON_FIELDS, TITLE_OF_P};
+use super::people::{DEPARTMENT_OF_P, TITLE_OF_P};
 use super::time;
 
 /// How Postgres prints a `timestamp(3)` the way the API does (`…T…:…:….mmmZ`).
@@ -51,6 +56,19 @@ const PROJECT_FIELDS: &str = concat!(
     iso!("pr.created_at"),
     ", 'updatedAt', ",
     iso!("pr.updated_at")
+);
+
+/// `Row(Person)` of alias `p` as JSON arguments (dates printed here, like
+/// every other date of these views).
+const PERSON_FIELDS: &str = concat!(
+    "'id', p.id, 'firstName', p.first_name, 'lastName', p.last_name, 'callsign', p.callsign, ",
+    "'email', p.email, 'githubUsername', p.github_username, 'gitlabUsername', p.gitlab_username, ",
+    "'imageUrl', p.image_url, 'clerkUserId', p.clerk_user_id, 'managerId', p.manager_id, ",
+    "'departmentId', p.role_id, 'titleId', p.title_id, ",
+    "'createdAt', ",
+    iso!("p.created_at"),
+    ", 'updatedAt', ",
+    iso!("p.updated_at")
 );
 
 /// `Row(HealthAssessment)` of alias `h`, as one JSON expression.

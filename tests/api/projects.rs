@@ -487,6 +487,8 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
         json!({"id": "d1", "name": "Eng", "color": "#0af"})
     );
     assert_eq!(zoe["person"]["title"]["department"]["name"], "Eng");
+    assert_eq!(zoe["person"]["updatedAt"], "2025-01-01T00:00:00.000Z");
+    assert_eq!(zoe["person"]["imageUrl"], "https://img/z");
     assert_eq!(p["teamMembers"][0]["person"]["title"], Value::Null);
     assert_eq!(ids(&zoe["teamMemberships"]), ["ms1", "ms2"]);
     assert_eq!(
