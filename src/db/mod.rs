@@ -13,12 +13,16 @@
 pub mod comments;
 pub mod departments;
 pub mod github;
+pub mod health_assessments;
 pub mod meetings;
 pub mod people;
+pub mod project_links;
+pub mod projects;
 pub mod reporting;
 pub mod seed;
 pub mod sql;
 pub mod team_members;
+pub mod teams;
 pub mod time;
 pub mod titles;
 

@@ -542,6 +542,8 @@ async fn insert_organisation(
     .execute(&mut *conn)
     .await?;
 
+    insert_project_health_teams_and_links(conn, now).await?;
+
     // 1:1s: a template and one meeting the VP had with a director.
     let template_id = new_id();
     crate::db::sql::query(
@@ -602,4 +604,177 @@ fn roadmap_item(project_id: &str, now: NaiveDateTime) -> NewRoadmapItem<'_> {
         project_id,
         parent_id: None,
     }
+}
+
+/// The project pages' health history, extra live teams and links: for each
+/// seeded project (found by name) a quarterly health-assessment history with
+/// every dimension filled in, a third team made of existing members, and its
+/// usual links. Set-based: a handful of statements whatever the data.
+async fn insert_project_health_teams_and_links(
+    conn: &mut PgConnection,
+    now: NaiveDateTime,
+) -> Result<(), sqlx::Error> {
+    let days = Duration::days;
+    // (project, team, description, members' last names)
+    let teams = [
+        (
+            "Widgets Platform",
+            "Developer Experience",
+            "SDKs, docs and the API console",
+            &["Rivera", "Williams"][..],
+        ),
+        (
+            "Insights Pipeline",
+            "Data Quality",
+            "Schemas, contracts and backfills",
+            &["Haddad", "Nakamura", "Okafor"][..],
+        ),
+    ];
+    for (project, team, description, members) in teams {
+        let team_id = new_id();
+        crate::db::sql::query(
+            "INSERT INTO teams (id, name, description, project_id)
+             SELECT $1, $2, $3, id FROM projects WHERE name = $4",
+        )
+        .bind(&team_id)
+        .bind(team)
+        .bind(description)
+        .bind(project)
+        .execute(&mut *conn)
+        .await?;
+        let names: Vec<&str> = members.to_vec();
+        let ids: Vec<String> = names.iter().map(|_| new_id()).collect();
+        crate::db::sql::query(
+            "INSERT INTO team_memberships (id, team_id, team_member_id)
+             SELECT n.id, $2, tm.id
+             FROM UNNEST($1::text[], $3::text[]) AS n(id, last_name)
+             JOIN people p ON p.last_name = n.last_name
+             JOIN team_members tm ON tm.person_id = p.id
+             JOIN projects pr ON pr.id = tm.project_id AND pr.name = $4",
+        )
+        .bind(&ids)
+        .bind(&team_id)
+        .bind(&names)
+        .bind(project)
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    // Health history: one assessment per quarter, oldest first.
+    // (project, days ago, overall, growth, margin, longevity, client, eng, product, design, note)
+    let history = [
+        (
+            "Widgets Platform",
+            180,
+            "RED",
+            "RED",
+            "YELLOW",
+            "YELLOW",
+            "RED",
+            "YELLOW",
+            "RED",
+            "YELLOW",
+            "Scope churn after the pricing change; the beta date slipped a quarter.",
+        ),
+        (
+            "Widgets Platform",
+            90,
+            "YELLOW",
+            "YELLOW",
+            "YELLOW",
+            "GREEN",
+            "YELLOW",
+            "GREEN",
+            "YELLOW",
+            "GREEN",
+            "New API design settled; first design partner signed.",
+        ),
+        (
+            "Insights Pipeline",
+            120,
+            "GREEN",
+            "GREEN",
+            "GREEN",
+            "GREEN",
+            "GREEN",
+            "GREEN",
+            "YELLOW",
+            "GREEN",
+            "Ingestion stable at 40k events/s; dashboards backlog growing.",
+        ),
+        (
+            "Insights Pipeline",
+            14,
+            "YELLOW",
+            "GREEN",
+            "YELLOW",
+            "YELLOW",
+            "YELLOW",
+            "RED",
+            "YELLOW",
+            "GREEN",
+            "On-call load is high after the schema migration; two backfills pending.",
+        ),
+    ];
+    for (project, ago, overall, growth, margin, longevity, client, eng, product, design, note) in
+        history
+    {
+        let at = now - days(ago);
+        crate::db::sql::query(
+            "INSERT INTO health_assessments (id, project_id, author_id, overall_status, overall_notes,
+               growth_status, margin_status, longevity_status, client_satisfaction_status,
+               engineering_vibe_status, engineering_vibe_notes, product_vibe_status,
+               design_vibe_status, created_at, updated_at)
+             SELECT $1, id, $2, $3::\"HealthStatus\", $4, $5::\"HealthStatus\", $6::\"HealthStatus\",
+               $7::\"HealthStatus\", $8::\"HealthStatus\", $9::\"HealthStatus\", $10,
+               $11::\"HealthStatus\", $12::\"HealthStatus\", $13, $13
+             FROM projects WHERE name = $14",
+        )
+        .bind(new_id())
+        .bind(DEV_CLERK_USER_ID)
+        .bind(overall)
+        .bind(rich_text(&[note]))
+        .bind(growth)
+        .bind(margin)
+        .bind(longevity)
+        .bind(client)
+        .bind(eng)
+        .bind(rich_text(&["Retro actions tracked in the team board."]))
+        .bind(product)
+        .bind(design)
+        .bind(at)
+        .bind(project)
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    for (project, label, url) in [
+        (
+            "Widgets Platform",
+            "Repository",
+            "https://github.com/acme/widgets",
+        ),
+        (
+            "Insights Pipeline",
+            "Runbook",
+            "https://docs.acme.dev/insights/runbook",
+        ),
+        (
+            "Insights Pipeline",
+            "Event schema registry",
+            "https://schemas.acme.dev",
+        ),
+    ] {
+        crate::db::sql::query(
+            "INSERT INTO project_links (id, label, url, project_id)
+             SELECT $1, $2, $3, id FROM projects WHERE name = $4",
+        )
+        .bind(new_id())
+        .bind(label)
+        .bind(url)
+        .bind(project)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }

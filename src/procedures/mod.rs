@@ -11,11 +11,16 @@ use crate::trpc::{ApiError, Registry, TrpcCode, TrpcError};
 pub mod department;
 pub mod github_stats;
 pub mod health;
+pub mod health_assessment;
 pub mod manager_change;
 pub mod meeting;
 pub mod meeting_template;
 pub mod person;
 pub mod person_comment;
+pub mod project;
+pub mod project_link;
+mod stored_text;
+pub mod team;
 pub mod title;
 
 /// What a resolver gets: the app and the caller.
@@ -60,5 +65,9 @@ pub fn registry() -> Registry<Ctx> {
     meeting::register(&mut r);
     meeting_template::register(&mut r);
     person_comment::register(&mut r);
+    project::register(&mut r);
+    project_link::register(&mut r);
+    health_assessment::register(&mut r);
+    team::register(&mut r);
     r
 }

@@ -469,6 +469,42 @@ impl Input {
     }
 }
 
+/// URL fields restricted to the web schemes (procedures.md §9 item 6): the
+/// original accepted any absolute URL (`javascript:`, `data:` ...), a stored
+/// XSS vector wherever the value is rendered as a link.
+impl Input {
+    /// A required `http:`/`https:` URL (`z.string().url()`, scheme-restricted).
+    pub fn web_url(&mut self, key: &str) -> String {
+        let present = matches!(self.present(key), Some(Some(Value::String(_))));
+        let s = self.string(key);
+        if present {
+            self.check_web_url(key, &s);
+        }
+        s
+    }
+
+    /// An optional `http:`/`https:` URL that may also be `""`
+    /// (`z.string().url().optional().or(z.literal(""))`): absent or `""` → `None`.
+    pub fn opt_web_url_or_empty(&mut self, key: &str) -> Option<String> {
+        let s = self.opt_string_or_literal_empty(key)?;
+        if s.is_empty() {
+            return None;
+        }
+        self.check_web_url(key, &s);
+        Some(s)
+    }
+
+    fn check_web_url(&mut self, key: &str, s: &str) {
+        match url::Url::parse(s) {
+            Err(_) => self.invalid_string(key, "url", "Invalid url"),
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+                self.custom(&[key], "URL must start with http:// or https://")
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
 /// zod 3's email pattern (case-insensitive, ASCII):
 /// `^(?!\.)(?!.*\.\.)([A-Z0-9_'+\-\.]*)[A-Z0-9_+-]@([A-Z0-9][A-Z0-9\-]*\.)+[A-Z]{2,}$`.
 pub fn is_zod_email(s: &str) -> bool {
