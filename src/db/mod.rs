@@ -13,9 +13,11 @@
 pub mod comments;
 pub mod departments;
 pub mod github;
+pub mod key_results;
 pub mod meetings;
 pub mod people;
 pub mod reporting;
+pub mod roadmap;
 pub mod seed;
 pub mod sql;
 pub mod team_members;

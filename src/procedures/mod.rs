@@ -11,11 +11,16 @@ use crate::trpc::{ApiError, Registry, TrpcCode, TrpcError};
 pub mod department;
 pub mod github_stats;
 pub mod health;
+pub mod key_result;
 pub mod manager_change;
 pub mod meeting;
 pub mod meeting_template;
+pub mod milestone;
 pub mod person;
 pub mod person_comment;
+pub mod quarterly_goal;
+pub mod roadmap;
+pub mod team_member;
 pub mod title;
 
 /// What a resolver gets: the app and the caller.
@@ -53,5 +58,9 @@ pub fn registry() -> Registry<Ctx> {
     meeting::register(&mut r);
     meeting_template::register(&mut r);
     person_comment::register(&mut r);
+    milestone::register(&mut r);
+    quarterly_goal::register(&mut r);
+    key_result::register(&mut r);
+    team_member::register(&mut r);
     r
 }
