@@ -271,9 +271,9 @@ pub async fn insert(
         "INSERT INTO {table} AS a (id, title, description, {quarter_column}target_date, status, \
          sort_order, project_id, parent_id, created_at, updated_at)
          VALUES ($1, $2, $3, {quarter_value}$4, $5::\"RoadmapStatus\",
-                 COALESCE($6, (SELECT LEAST(max(s.sort_order)::bigint + 1, 2147483647)::int
+                 COALESCE($6, (SELECT LEAST(COALESCE(max(s.sort_order)::bigint + 1, 0), 2147483647)::int
                                FROM {table} s
-                               WHERE s.project_id = $7 AND s.parent_id IS NOT DISTINCT FROM $8), 0),
+                               WHERE s.project_id = $7 AND s.parent_id IS NOT DISTINCT FROM $8)),
                  $7, $8, $9, $9)
          RETURNING {row}",
         table = t.table,

@@ -22,6 +22,8 @@ mod rate_limits;
 mod ratelimit;
 mod redis_outage;
 mod reference_data;
+mod roadmap;
+mod team_members;
 mod test_db;
 mod trpc_wire;
 mod upstash;
