@@ -7,11 +7,14 @@
 //! a project of 200 members, costs the same number of statements as one.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
 
-use super::people::{DEPARTMENT_OF_P, PERSON_FIELDS, TITLE_OF_P};
+use super::departments::Department;
+use super::people::{
+    ManagerSummary, MembershipWithTeam, Person, TitleWithDept, DEPARTMENT_OF_P, PERSON_FIELDS,
+    TITLE_OF_P,
+};
 
 /// `Row(TeamMember)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
@@ -149,6 +152,31 @@ pub async fn sync_live_to_active_arrangement(
     Ok(())
 }
 
+/// The person of a [`MemberView`]: `Row(Person) + {manager, department, title}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberPerson {
+    #[serde(flatten)]
+    pub person: Person,
+    pub manager: Option<ManagerSummary>,
+    pub department: Option<Department>,
+    pub title: Option<TitleWithDept>,
+}
+
+/// `MemberView` (the original's `memberInclude`); without `teamMemberships`
+/// it is the shape of `teamMember.getOrgTree`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberView {
+    pub id: String,
+    pub person_id: String,
+    pub project_id: String,
+    pub person: MemberPerson,
+    /// Insertion order (the original leaves it unordered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_memberships: Option<Vec<MembershipWithTeam>>,
+}
+
 /// `ManagerSummary` of the manager of the person aliased `p`, as an argument.
 const MANAGER_OF_P: &str = "'manager', (SELECT json_build_object('id', m.id, \
      'firstName', m.first_name, 'lastName', m.last_name, 'callsign', m.callsign, \
@@ -184,13 +212,13 @@ pub async fn list_views(
     conn: &mut PgConnection,
     project_id: &str,
     teams: bool,
-) -> Result<Vec<Value>, sqlx::Error> {
+) -> Result<Vec<MemberView>, sqlx::Error> {
     let sql = format!(
         "SELECT {} FROM team_members tm JOIN people p ON p.id = tm.person_id
          WHERE tm.project_id = $1 ORDER BY p.last_name, tm.id",
         member_json(teams)
     );
-    let rows: Vec<(Json<Value>,)> = crate::db::sql::query_as(&sql)
+    let rows: Vec<(Json<MemberView>,)> = crate::db::sql::query_as(&sql)
         .bind(project_id)
         .fetch_all(conn)
         .await?;
@@ -198,12 +226,15 @@ pub async fn list_views(
 }
 
 /// One member as `MemberView`.
-pub async fn find_view(conn: &mut PgConnection, id: &str) -> Result<Option<Value>, sqlx::Error> {
+pub async fn find_view(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Option<MemberView>, sqlx::Error> {
     let sql = format!(
         "SELECT {} FROM team_members tm JOIN people p ON p.id = tm.person_id WHERE tm.id = $1",
         member_json(true)
     );
-    let row: Option<(Json<Value>,)> = crate::db::sql::query_as(&sql)
+    let row: Option<(Json<MemberView>,)> = crate::db::sql::query_as(&sql)
         .bind(id)
         .fetch_optional(conn)
         .await?;

@@ -9,13 +9,13 @@
 //! 24). Besides the project, each mutation invalidates `people:all` and the
 //! `person-me` entries of everyone whose view embeds the person (§9 item 12).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::cache::{
     invalidate_people_cache, invalidate_person_me_by_ids, invalidate_project_cache, CacheKey,
 };
 use crate::db::people::{self, PersonFields};
-use crate::db::team_members::{self, TeamMember};
+use crate::db::team_members::{self, MemberView, TeamMember};
 use crate::db::{new_id, reporting};
 use crate::hierarchy;
 use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcError};
@@ -75,24 +75,22 @@ impl FromInput for IdInput {
 }
 
 /// `[MemberView]` by the person's last name.
-async fn get_by_project_id(ctx: Ctx, input: ProjectInput) -> Result<Value, ApiError> {
+async fn get_by_project_id(ctx: Ctx, input: ProjectInput) -> Result<Vec<MemberView>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    let members = team_members::list_views(&mut conn, &input.project_id, true).await?;
-    Ok(Value::Array(members))
+    Ok(team_members::list_views(&mut conn, &input.project_id, true).await?)
 }
 
 /// `MemberView` or `null`.
-async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Option<Value>, ApiError> {
+async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Option<MemberView>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
     Ok(team_members::find_view(&mut conn, &input.id).await?)
 }
 
 /// The members with their people (manager, department, title), by last
 /// name; the client builds the tree.
-async fn get_org_tree(ctx: Ctx, input: ProjectInput) -> Result<Value, ApiError> {
+async fn get_org_tree(ctx: Ctx, input: ProjectInput) -> Result<Vec<MemberView>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    let members = team_members::list_views(&mut conn, &input.project_id, false).await?;
-    Ok(Value::Array(members))
+    Ok(team_members::list_views(&mut conn, &input.project_id, false).await?)
 }
 
 /// `MemberInput` (after the leading `projectId` / `id`): the person's fields

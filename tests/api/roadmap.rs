@@ -803,3 +803,35 @@ async fn concurrent_key_result_creates_cannot_pass_the_cap() {
             .unwrap();
     assert_eq!(orders, (0..5).map(|n| (n,)).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn dates_print_like_javascript_in_every_year() {
+    let app = spawn_app().await;
+    projects(&app).await;
+
+    let mut printed = Vec::new();
+    for date in [
+        "2026-03-15T10:20:30.045Z",
+        "0033-02-01T00:00:00.000Z",
+        "-000001-06-15T00:00:00.000Z",
+        "+010000-01-01T00:00:00.000Z",
+    ] {
+        let row = ok(
+            &app,
+            "milestone.create",
+            json!({"projectId": "p1", "title": date, "targetDate": date}),
+        )
+        .await;
+        printed.push((date, row["targetDate"].clone()));
+    }
+    let (_, list) = app
+        .query("milestone.getByProjectId", Some(json!({"projectId": "p1"})))
+        .await;
+
+    for (date, row) in &printed {
+        assert_eq!(row, date);
+    }
+    for node in data(&list).as_array().unwrap() {
+        assert_eq!(node["targetDate"], node["title"], "views print the same");
+    }
+}
