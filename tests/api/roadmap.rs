@@ -835,3 +835,54 @@ async fn dates_print_like_javascript_in_every_year() {
         assert_eq!(node["targetDate"], node["title"], "views print the same");
     }
 }
+
+#[tokio::test]
+async fn seeded_projects_have_a_two_level_roadmap_with_assignees_and_key_results() {
+    let app = spawn_app().await;
+    enghub::db::seed(&app.db).await.unwrap();
+    let projects: Vec<String> = sqlx::query_scalar("SELECT id FROM projects")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert!(projects.len() >= 2);
+
+    for project in projects {
+        for router in ["milestone", "quarterlyGoal"] {
+            let (status, body) = app
+                .query(
+                    &format!("{router}.getByProjectId"),
+                    Some(json!({"projectId": project})),
+                )
+                .await;
+            assert_eq!(status, 200);
+            let nodes = data(&body).as_array().unwrap();
+            let with_children = nodes
+                .iter()
+                .filter(|n| !n["children"].as_array().unwrap().is_empty())
+                .count();
+            let assigned = nodes
+                .iter()
+                .filter(|n| !n["assignments"].as_array().unwrap().is_empty())
+                .count();
+            let with_key_results = nodes
+                .iter()
+                .filter(|n| !n["keyResults"].as_array().unwrap().is_empty())
+                .count();
+            assert!(with_children >= 2, "{router} of {project}");
+            assert!(assigned >= 2, "{router} of {project}");
+            assert!(with_key_results >= 2, "{router} of {project}");
+            let child =
+                &nodes.iter().find(|n| n["children"][0].is_object()).unwrap()["children"][0];
+            assert!(!child["assignments"].as_array().unwrap().is_empty());
+        }
+    }
+    let (outsiders,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM milestone_assignments ma JOIN milestones m ON m.id = ma.milestone_id
+         WHERE NOT EXISTS (SELECT 1 FROM team_members tm
+                           WHERE tm.person_id = ma.person_id AND tm.project_id = m.project_id)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(outsiders, 0, "seeded assignees are project members");
+}
