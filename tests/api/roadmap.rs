@@ -886,3 +886,53 @@ async fn seeded_projects_have_a_two_level_roadmap_with_assignees_and_key_results
     .unwrap();
     assert_eq!(outsiders, 0, "seeded assignees are project members");
 }
+
+#[tokio::test]
+async fn renaming_an_assigned_item_refreshes_the_people_views_that_embed_it() {
+    let app = spawn_app().await;
+    let (ann, _, _) = projects(&app).await;
+    milestone(&app, "m", None, 0, None).await;
+    milestone(&app, "free", None, 1, None).await;
+    ok(
+        &app,
+        "milestone.setAssignees",
+        json!({"milestoneId": "m", "personIds": [ann]}),
+    )
+    .await;
+    app.query("person.getAll", None).await;
+    let people_key = app.key("people:all");
+    assert!(app.redis_get(&people_key).await.is_some());
+    let ann_me = mark(&app, "person-me:user_ann").await;
+
+    ok(
+        &app,
+        "milestone.update",
+        json!({"id": "m", "title": "Renamed", "status": "COMPLETED"}),
+    )
+    .await;
+
+    assert_eq!(app.redis_get(&people_key).await, None);
+    assert_eq!(app.redis_get(&ann_me).await, None);
+    let (_, people) = app.query("person.getAll", None).await;
+    let ann_row = data(&people)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == json!(ann))
+        .unwrap()
+        .clone();
+    assert_eq!(
+        ann_row["milestoneAssignments"][0]["milestone"]["title"],
+        "Renamed"
+    );
+    ok(
+        &app,
+        "milestone.update",
+        json!({"id": "free", "title": "Nobody's", "status": "COMPLETED"}),
+    )
+    .await;
+    assert!(
+        app.redis_get(&people_key).await.is_some(),
+        "an item without assignees leaves people:all alone"
+    );
+}

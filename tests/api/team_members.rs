@@ -504,3 +504,29 @@ async fn member_mutations_mirror_live_teams_into_the_active_arrangement() {
         .await;
     assert_eq!((missing, error_code(&body)), (404, "NOT_FOUND"));
 }
+
+#[tokio::test]
+async fn update_to_another_persons_email_is_conflict_and_writes_nothing() {
+    let app = spawn_app().await;
+    org(&app).await;
+    let first = ok(&app, "teamMember.create", member("A", "One", "one@x.io")).await;
+    ok(&app, "teamMember.create", member("B", "Two", "two@x.io")).await;
+    let mut update = member("A", "Renamed", "two@x.io");
+    update["id"] = first["id"].clone();
+    update["teamIds"] = json!(["core"]);
+
+    let (status, body) = app.mutate("teamMember.update", update).await;
+
+    assert_eq!((status, error_code(&body)), (409, "CONFLICT"));
+    let (last,): (String,) = sqlx::query_as("SELECT last_name FROM people WHERE id = $1")
+        .bind(first["personId"].as_str().unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(last, "One");
+    let (memberships,): (i64,) = sqlx::query_as("SELECT count(*) FROM team_memberships")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(memberships, 0);
+}
