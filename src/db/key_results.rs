@@ -114,20 +114,15 @@ pub async fn insert_capped(
     parent_id: &str,
     f: &KeyResultFields,
 ) -> Result<Option<KeyResult>, sqlx::Error> {
-    let (milestone_id, goal_id) = if parent.has_quarter {
-        (None, Some(parent_id))
-    } else {
-        (Some(parent_id), None)
-    };
     let sql = format!(
         "INSERT INTO key_results (id, title, target_value, current_value, unit, status, sort_order,
-                                  milestone_id, quarterly_goal_id, created_at, updated_at)
+                                  {owner}, created_at, updated_at)
          SELECT $1, $2, $3, $4, $5, $6::\"RoadmapStatus\",
-                LEAST(COALESCE(max(k.sort_order)::bigint + 1, 0), 2147483647)::int, $7, $8, $9, $9
-         FROM key_results k WHERE k.{} = $10
-         HAVING count(*) < $11
+                LEAST(COALESCE(max(k.sort_order)::bigint + 1, 0), 2147483647)::int, $7, $8, $8
+         FROM key_results k WHERE k.{owner} = $7
+         HAVING count(*) < $9
          RETURNING {COLUMNS}",
-        parent.owner_column
+        owner = parent.owner_column
     );
     crate::db::sql::query_as(&sql)
         .bind(super::new_id())
@@ -136,10 +131,8 @@ pub async fn insert_capped(
         .bind(f.current_value)
         .bind(&f.unit)
         .bind(f.status)
-        .bind(milestone_id)
-        .bind(goal_id)
-        .bind(time::now())
         .bind(parent_id)
+        .bind(time::now())
         .bind(MAX_PER_PARENT)
         .fetch_optional(conn)
         .await

@@ -11,7 +11,7 @@ use crate::db::key_results::{self, KeyResult, KeyResultFields, KeyResultWithPare
 use crate::db::roadmap::{MILESTONES, QUARTERLY_GOALS};
 use crate::trpc::{ApiError, FromInput, Input, Mutated, Registry, TrpcError};
 
-use super::roadmap::ROADMAP_STATUSES;
+use super::roadmap::{IdInput, ROADMAP_STATUSES};
 use super::Ctx;
 
 /// The refinement error of a create naming no parent or both.
@@ -44,9 +44,10 @@ impl FromInput for CreateInput {
         let milestone_id = i.opt_id("milestoneId");
         let quarterly_goal_id = i.opt_id("quarterlyGoalId");
         let truthy = |id: &Option<String>| id.as_deref().is_some_and(|s| !s.is_empty());
-        if usize::from(truthy(&milestone_id)) + usize::from(truthy(&quarterly_goal_id)) != 1 {
-            i.custom(&[], ONE_PARENT_MESSAGE);
-        }
+        i.refine(
+            usize::from(truthy(&milestone_id)) + usize::from(truthy(&quarterly_goal_id)) == 1,
+            ONE_PARENT_MESSAGE,
+        );
         Self {
             fields: KeyResultFields {
                 title,
@@ -116,16 +117,6 @@ async fn update(ctx: Ctx, input: UpdateInput) -> Result<Mutated<KeyResultWithPar
         .ok_or_else(|| not_found(&input.id))?;
     let keys = project_keys(&updated);
     Ok(Mutated::new(updated, keys))
-}
-
-pub struct IdInput {
-    id: String,
-}
-
-impl FromInput for IdInput {
-    fn from_input(i: &mut Input) -> Self {
-        Self { id: i.id("id") }
-    }
 }
 
 /// Deletes a key result; returns the deleted row as `KeyResultWithParents`.

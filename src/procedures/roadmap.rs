@@ -97,8 +97,9 @@ fn assignee_keys(users: &[String]) -> Vec<CacheKey> {
     keys
 }
 
+/// `{projectId: str}` of the by-project queries.
 pub struct ProjectInput {
-    project_id: String,
+    pub project_id: String,
 }
 
 impl FromInput for ProjectInput {
@@ -109,8 +110,9 @@ impl FromInput for ProjectInput {
     }
 }
 
+/// `{id: str}` (non-empty).
 pub struct IdInput {
-    id: String,
+    pub id: String,
 }
 
 impl FromInput for IdInput {

@@ -21,7 +21,7 @@ use crate::hierarchy;
 use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcError};
 use sqlx::PgConnection;
 
-use super::roadmap::field_errors;
+use super::roadmap::{field_errors, IdInput, ProjectInput};
 use super::Ctx;
 
 pub fn register(r: &mut Registry<Ctx>) {
@@ -50,28 +50,6 @@ pub fn register(r: &mut Registry<Ctx>) {
 
 fn not_found(id: &str) -> ApiError {
     TrpcError::not_found(format!("Team member {id} not found.")).into()
-}
-
-pub struct ProjectInput {
-    project_id: String,
-}
-
-impl FromInput for ProjectInput {
-    fn from_input(i: &mut Input) -> Self {
-        Self {
-            project_id: i.string("projectId"),
-        }
-    }
-}
-
-pub struct IdInput {
-    id: String,
-}
-
-impl FromInput for IdInput {
-    fn from_input(i: &mut Input) -> Self {
-        Self { id: i.id("id") }
-    }
 }
 
 /// `[MemberView]` by the person's last name.

@@ -449,6 +449,27 @@ impl Input {
         }
     }
 
+    /// An object-level `.refine(check, message)`: when `holds` is false, a
+    /// form error (path `[]`). Like zod, the refinement only runs when no
+    /// field failed in a way that aborts the object parse (a wrong type, enum
+    /// value, union or date); failed length or number checks do not.
+    pub fn refine(&mut self, holds: bool, message: &str) {
+        const ABORTING: [&str; 5] = [
+            "invalid_type",
+            "invalid_enum_value",
+            "invalid_union",
+            "invalid_date",
+            "invalid_literal",
+        ];
+        let aborted = self
+            .issues
+            .iter()
+            .any(|i| i["code"].as_str().is_some_and(|c| ABORTING.contains(&c)));
+        if !holds && !aborted {
+            self.custom(&[], message);
+        }
+    }
+
     /// One of `options` (`z.enum([...])`, with `.default(d)` when `default`
     /// is given: only an absent key takes it, `null` is rejected).
     pub fn enumeration(

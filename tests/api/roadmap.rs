@@ -936,3 +936,30 @@ async fn renaming_an_assigned_item_refreshes_the_people_views_that_embed_it() {
         "an item without assignees leaves people:all alone"
     );
 }
+
+#[tokio::test]
+async fn the_one_parent_refinement_runs_only_when_zod_would_run_it() {
+    let app = spawn_app().await;
+
+    let (_, type_error) = app
+        .mutate("keyResult.create", json!({"title": 5, "targetValue": 1}))
+        .await;
+    let (_, length_error) = app
+        .mutate("keyResult.create", json!({"title": "", "targetValue": 1}))
+        .await;
+
+    let form = |b: &Value| b["error"]["data"]["zodError"]["formErrors"].clone();
+    assert_eq!(
+        form(&type_error),
+        json!([]),
+        "a wrong type aborts the object"
+    );
+    assert_eq!(
+        form(&length_error),
+        json!(["Exactly one of milestoneId or quarterlyGoalId must be provided"])
+    );
+    assert_eq!(
+        field_errors(&length_error)["title"],
+        json!(["String must contain at least 1 character(s)"])
+    );
+}
