@@ -963,3 +963,89 @@ async fn the_one_parent_refinement_runs_only_when_zod_would_run_it() {
         json!(["String must contain at least 1 character(s)"])
     );
 }
+
+/// Project `{project}` with `n` members, all in its team `{project}-team`,
+/// mirrored by an active arrangement, and a milestone `{project}-m`.
+async fn project_of_size(app: &TestApp, project: &str, n: i32) {
+    let n = n.to_string();
+    exec(
+        app,
+        "INSERT INTO projects (id, name, updated_at) VALUES ($1, $1, now())",
+        &[project],
+    )
+    .await;
+    for sql in [
+        "INSERT INTO people (id, first_name, last_name, email, updated_at)
+         SELECT $1 || '-p' || i, 'P', 'L' || i, $1 || i || '@x.io', now()
+         FROM generate_series(1, $2::int) i",
+        "INSERT INTO team_members (id, person_id, project_id)
+         SELECT $1 || '-tm' || i, $1 || '-p' || i, $1 FROM generate_series(1, $2::int) i",
+        "INSERT INTO teams (id, name, project_id) SELECT $1 || '-team', 'Team', $1 WHERE $2 <> ''",
+        "INSERT INTO team_memberships (id, team_id, team_member_id)
+         SELECT $1 || '-ms' || i, $1 || '-team', $1 || '-tm' || i FROM generate_series(1, $2::int) i",
+        "INSERT INTO team_arrangements (id, name, is_active, project_id, updated_at)
+         SELECT $1 || '-arr', 'Live', true, $1, now() WHERE $2 <> ''",
+        "INSERT INTO milestones (id, title, project_id, updated_at)
+         SELECT $1 || '-m', 'M', $1, now() WHERE $2 <> ''",
+    ] {
+        exec(app, sql, &[project, &n]).await;
+    }
+}
+
+#[tokio::test]
+async fn a_200_member_project_costs_the_same_statements_as_a_2_member_one() {
+    let app = spawn_app().await;
+    exec(
+        &app,
+        "INSERT INTO roles (id, name) VALUES ('d1', 'Eng')",
+        &[],
+    )
+    .await;
+    let mut costs = Vec::new();
+    for (project, n) in [("small", 2), ("large", 200)] {
+        project_of_size(&app, project, n).await;
+        let everyone: Vec<String> = (1..=n).map(|i| format!("{project}-p{i}")).collect();
+        let (status, body, (_, assign)) = crate::team_members::mutate_timed(
+            &app,
+            "milestone.setAssignees",
+            json!({"milestoneId": format!("{project}-m"), "personIds": everyone}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body, (_, member_update)) = crate::team_members::mutate_timed(
+            &app,
+            "teamMember.update",
+            json!({"id": format!("{project}-tm1"), "firstName": "P", "lastName": "L1",
+                   "email": format!("{project}1@x.io"), "departmentId": "d1",
+                   "teamIds": [format!("{project}-team")], "managerId": format!("{project}-p2")}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let (_, _, timing) = app
+            .query_timed(
+                crate::helpers::USER,
+                "milestone.getByProjectId",
+                Some(json!({"projectId": project})),
+            )
+            .await;
+        let (_, read) = crate::helpers::server_timing_counts(&timing);
+        let (assignments,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM arrangement_assignments aa
+             JOIN arrangement_teams at ON at.id = aa.arrangement_team_id
+             WHERE at.arrangement_id = $1",
+        )
+        .bind(format!("{project}-arr"))
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(
+            assignments,
+            i64::from(n),
+            "the arrangement mirrors every member"
+        );
+        println!("{project} ({n} members): setAssignees {assign}, teamMember.update with a manager change {member_update}, milestone.getByProjectId {read} statements");
+        costs.push((assign, member_update, read));
+    }
+    assert_eq!(costs[0], costs[1]);
+    assert_eq!(costs[0].2, 1, "one query for the whole roadmap");
+}

@@ -308,7 +308,11 @@ async fn create_refuses_other_projects_teams_cycles_and_empty_ids_writing_nothin
 }
 
 /// `POST` of one mutation with its `Server-Timing` counts.
-async fn mutate_timed(app: &TestApp, path: &str, input: Value) -> (u16, Value, (u64, u64)) {
+pub(crate) async fn mutate_timed(
+    app: &TestApp,
+    path: &str,
+    input: Value,
+) -> (u16, Value, (u64, u64)) {
     let res = app
         .http
         .post(format!("{}/api/trpc/{path}", app.base_url))
