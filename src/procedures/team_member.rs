@@ -125,18 +125,20 @@ async fn ensure_project_teams(
     ))
 }
 
-/// The one path by which `teamMember` mutations change a reporting line
-/// (where an access policy on reporting lines belongs): with the
+/// The one path by which `teamMember` mutations change an existing person's
+/// reporting line, and so the one place for a rule on who may: with the
 /// reporting-lines lock held, refuses a cycle, records the change, and
 /// returns the chain keys of the person's whole subtree. The caller writes
-/// `people.manager_id` in the same transaction.
+/// `people.manager_id` in the same transaction. (A person created with a
+/// manager has no reports, so there is nothing to check; see `create`.)
 async fn change_reporting_line(
+    ctx: &Ctx,
     conn: &mut PgConnection,
     person_id: &str,
     old_manager: Option<String>,
     new_manager: Option<String>,
-    changed_by: &str,
 ) -> Result<Vec<CacheKey>, ApiError> {
+    let changed_by = ctx.user_id()?;
     if let Some(manager) = &new_manager {
         hierarchy::ensure_no_cycle(conn, person_id, manager).await?;
     }
@@ -201,13 +203,17 @@ async fn create(ctx: Ctx, input: CreateInput) -> Result<Mutated<TeamMember>, Api
     let mut managers = Vec::new();
     let person_id = match team_members::lock_person_by_email(&mut tx, &input.fields.email).await? {
         None => {
+            // As `person.create`: a new person has no reports, so no loop and
+            // no other chain to invalidate; only its first change is recorded.
             let person = people::insert(&mut tx, &new_id(), &input.fields).await?;
-            if new_manager.is_some() {
-                keys.extend(
-                    change_reporting_line(&mut tx, &person.id, None, new_manager.clone(), &user)
-                        .await?,
-                );
-                managers.extend(new_manager);
+            if let Some(manager) = new_manager {
+                reporting::record_changes(
+                    &mut tx,
+                    &[(person.id.clone(), None, Some(manager.clone()))],
+                    &user,
+                )
+                .await?;
+                managers.push(manager);
             }
             person.id
         }
@@ -215,11 +221,11 @@ async fn create(ctx: Ctx, input: CreateInput) -> Result<Mutated<TeamMember>, Api
             if let Some(manager) = new_manager.filter(|m| current.as_ref() != Some(m)) {
                 keys.extend(
                     change_reporting_line(
+                        &ctx,
                         &mut tx,
                         &id,
                         current.clone(),
                         Some(manager.clone()),
-                        &user,
                     )
                     .await?,
                 );
@@ -263,7 +269,6 @@ impl FromInput for UpdateInput {
 /// none). Its input always sets the manager, so it always takes the
 /// reporting-lines lock first.
 async fn update(ctx: Ctx, input: UpdateInput) -> Result<Mutated<TeamMember>, ApiError> {
-    let user = ctx.user_id()?.to_string();
     let new_manager = input.fields.manager_id.clone();
     let mut tx = ctx.app.db.begin().await?;
     hierarchy::lock_reporting_lines(&mut tx).await?;
@@ -275,11 +280,11 @@ async fn update(ctx: Ctx, input: UpdateInput) -> Result<Mutated<TeamMember>, Api
     if new_manager != old_manager {
         keys.extend(
             change_reporting_line(
+                &ctx,
                 &mut tx,
                 &person_id,
                 old_manager.clone(),
                 new_manager.clone(),
-                &user,
             )
             .await?,
         );
