@@ -135,24 +135,36 @@ impl RoadmapTable {
     }
 }
 
-/// The top-level items of a project as `RoadmapNode`s, `sortOrder` ASC,
-/// `targetDate` ASC (NULLs last), then insertion order. One statement.
+impl RoadmapTable {
+    /// `[RoadmapNode<M>]` of the project whose id is the SQL expression
+    /// `project_id` (a parameter like `$1`, or a column like `pr.id` when
+    /// embedded in a larger view such as `ProjectDetail`): the top-level
+    /// items, `sortOrder` ASC, `targetDate` ASC (NULLs last), then insertion
+    /// order; `[]` when there are none. One JSON expression.
+    pub fn project_nodes_json(&self, project_id: &str) -> String {
+        format!(
+            "COALESCE((SELECT json_agg({node} ORDER BY top.sort_order, top.target_date, \
+             top.created_at, top.id) FROM {table} top \
+             WHERE top.project_id = {project_id} AND top.parent_id IS NULL), '[]'::json)",
+            node = self.node_json("top"),
+            table = self.table,
+        )
+    }
+}
+
+/// The top-level items of a project as `RoadmapNode`s (see
+/// [`RoadmapTable::project_nodes_json`]). One statement.
 pub async fn list_top(
     conn: &mut PgConnection,
     t: &RoadmapTable,
     project_id: &str,
-) -> Result<Vec<Value>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM {} a WHERE a.project_id = $1 AND a.parent_id IS NULL
-         ORDER BY a.sort_order, a.target_date, a.created_at, a.id",
-        t.node_json("a"),
-        t.table
-    );
-    let rows: Vec<(Json<Value>,)> = crate::db::sql::query_as(&sql)
+) -> Result<Value, sqlx::Error> {
+    let sql = format!("SELECT {}", t.project_nodes_json("$1"));
+    let (Json(nodes),): (Json<Value>,) = crate::db::sql::query_as(&sql)
         .bind(project_id)
-        .fetch_all(conn)
+        .fetch_one(conn)
         .await?;
-    Ok(rows.into_iter().map(|(Json(v),)| v).collect())
+    Ok(nodes)
 }
 
 /// One item as `RoadmapNode + {parent: {id, title} | null}`.

@@ -124,8 +124,7 @@ impl FromInput for IdInput {
 /// `[RoadmapNode]`: top-level items, `sortOrder` ASC, `targetDate` ASC.
 async fn get_by_project_id<K: Roadmap>(ctx: Ctx, input: ProjectInput) -> Result<Value, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    let nodes = roadmap::list_top(&mut conn, K::TABLE, &input.project_id).await?;
-    Ok(Value::Array(nodes))
+    Ok(roadmap::list_top(&mut conn, K::TABLE, &input.project_id).await?)
 }
 
 /// `RoadmapNode + {parent}` or `null`.
