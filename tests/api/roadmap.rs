@@ -1049,3 +1049,37 @@ async fn a_200_member_project_costs_the_same_statements_as_a_2_member_one() {
     assert_eq!(costs[0], costs[1]);
     assert_eq!(costs[0].2, 1, "one query for the whole roadmap");
 }
+
+#[tokio::test]
+async fn all_twenty_one_procedures_exist_with_their_kind_and_require_a_session() {
+    let app = spawn_app().await;
+    let registry = enghub::procedures::registry();
+    let routers = ["milestone.", "quarterlyGoal.", "keyResult.", "teamMember."];
+    let paths: Vec<&str> = registry
+        .paths()
+        .into_iter()
+        .filter(|p| routers.iter().any(|r| p.starts_with(r)))
+        .collect();
+    assert_eq!(paths.len(), 21, "{paths:?}");
+
+    for path in paths {
+        let procedure = registry.get(path).unwrap();
+        let is_query = path.contains(".get");
+        assert_eq!(
+            procedure.kind == enghub::trpc::Kind::Query,
+            is_query,
+            "{path}"
+        );
+        let url = format!("{}/api/trpc/{path}", app.base_url);
+        let req = if is_query {
+            app.http.get(url)
+        } else {
+            app.http
+                .post(url)
+                .header("content-type", "application/json")
+                .body("{}")
+        };
+        let (status, body) = app.send(req).await;
+        assert_eq!((status, error_code(&body)), (401, "UNAUTHORIZED"), "{path}");
+    }
+}
