@@ -317,9 +317,9 @@ pub async fn insert(
     Ok(row)
 }
 
-/// An updated item and who is affected: its project and the Clerk users of
+/// An updated or deleted item and who is affected: its project and the Clerk users of
 /// its assignees (their `person.me` embeds its title, status and date).
-pub struct Updated {
+pub struct ChangedItem {
     pub row: Value,
     pub project_id: String,
     pub assignee_users: Vec<String>,
@@ -335,7 +335,7 @@ pub async fn update(
     id: &str,
     f: &ItemFields,
     sort_order: i32,
-) -> Result<Option<Updated>, sqlx::Error> {
+) -> Result<Option<ChangedItem>, sqlx::Error> {
     let quarter = if t.has_quarter {
         "quarter = COALESCE($9, a.quarter), "
     } else {
@@ -371,7 +371,7 @@ pub async fn update(
     }
     let row: Option<(Json<Value>, String, Vec<String>, bool)> = q.fetch_optional(conn).await?;
     Ok(row.map(
-        |(Json(row), project_id, assignee_users, has_assignees)| Updated {
+        |(Json(row), project_id, assignee_users, has_assignees)| ChangedItem {
             row,
             project_id,
             assignee_users,
@@ -387,7 +387,7 @@ pub async fn delete(
     conn: &mut PgConnection,
     t: &RoadmapTable,
     id: &str,
-) -> Result<Option<Updated>, sqlx::Error> {
+) -> Result<Option<ChangedItem>, sqlx::Error> {
     let sql = format!(
         "WITH RECURSIVE sub(id) AS (
              SELECT $1::text
@@ -411,7 +411,7 @@ pub async fn delete(
         .fetch_optional(conn)
         .await?;
     Ok(row.map(
-        |(Json(row), project_id, assignee_users, has_assignees)| Updated {
+        |(Json(row), project_id, assignee_users, has_assignees)| ChangedItem {
             row,
             project_id,
             assignee_users,
