@@ -208,7 +208,7 @@ macro_rules! iso {
 }
 
 /// `Row(Person)` of alias `p` as JSON arguments.
-const PERSON_FIELDS: &str = concat!(
+pub(crate) const PERSON_FIELDS: &str = concat!(
     "'id', p.id, 'firstName', p.first_name, 'lastName', p.last_name, 'callsign', p.callsign, ",
     "'email', p.email, 'githubUsername', p.github_username, 'gitlabUsername', p.gitlab_username, ",
     "'imageUrl', p.image_url, 'clerkUserId', p.clerk_user_id, 'managerId', p.manager_id, ",

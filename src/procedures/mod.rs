@@ -12,15 +12,20 @@ pub mod department;
 pub mod github_stats;
 pub mod health;
 pub mod health_assessment;
+pub mod key_result;
 pub mod manager_change;
 pub mod meeting;
 pub mod meeting_template;
+pub mod milestone;
 pub mod person;
 pub mod person_comment;
 pub mod project;
 pub mod project_link;
 mod stored_text;
 pub mod team;
+pub mod quarterly_goal;
+pub mod roadmap;
+pub mod team_member;
 pub mod title;
 
 /// What a resolver gets: the app and the caller.
@@ -69,5 +74,9 @@ pub fn registry() -> Registry<Ctx> {
     project_link::register(&mut r);
     health_assessment::register(&mut r);
     team::register(&mut r);
+    milestone::register(&mut r);
+    quarterly_goal::register(&mut r);
+    key_result::register(&mut r);
+    team_member::register(&mut r);
     r
 }

@@ -27,6 +27,8 @@ mod ratelimit;
 mod redis_outage;
 mod reference_data;
 mod teams;
+mod roadmap;
+mod team_members;
 mod test_db;
 mod trpc_wire;
 mod upstash;
