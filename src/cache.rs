@@ -72,6 +72,19 @@ impl CacheKey {
         }
     }
 
+    /// The key without the deployment prefix (e.g. `departments:all`), as the
+    /// cache outbox stores it.
+    pub fn suffix(&self) -> String {
+        let rendered = self.render("");
+        rendered[1..].to_string()
+    }
+
+    /// Whether the entry caches an authorization grant (who may read whose
+    /// 1:1 notes): `mgmt-chain` and `clerk-person`.
+    pub fn is_grant(&self) -> bool {
+        matches!(self, CacheKey::MgmtChain(_) | CacheKey::ClerkPerson(_))
+    }
+
     /// The Redis key under `prefix` (`enghub` by default).
     pub fn render(&self, prefix: &str) -> String {
         match self {
@@ -197,6 +210,58 @@ pub const FILL_LOCK_MS: u64 = 5_000;
 /// Postgres itself.
 pub const FILL_WAIT: Duration = Duration::from_millis(1_500);
 const FILL_POLL: Duration = Duration::from_millis(40);
+
+tokio::task_local! {
+    /// Whether the current request's first Upstash pipeline was answered.
+    static UPSTASH_REACHED: bool;
+}
+
+/// Runs `f` (a resolver) knowing whether its request reached Upstash before
+/// it ran; see [`upstash_reached`].
+pub async fn with_upstash_reached<F: Future>(reached: bool, f: F) -> F::Output {
+    UPSTASH_REACHED.scope(reached, f).await
+}
+
+/// `false` only inside a request whose first Upstash pipeline failed: a write
+/// that revokes an authorization grant must then be refused, because its
+/// invalidation could not be relied on. Outside a request (CLI, seed) `true`.
+pub fn upstash_reached() -> bool {
+    UPSTASH_REACHED.try_with(|r| *r).unwrap_or(true)
+}
+
+/// Per-instance hint for draining the cache outbox (Postgres table
+/// `cache_outbox`, see `functions::outbox`): when this instance last looked
+/// at it, and whether it knows of entries it could not drain. Losing it (a
+/// new instance) costs one check, never correctness.
+#[derive(Debug, Default)]
+pub struct DrainHint {
+    dirty: std::sync::atomic::AtomicBool,
+    last_check_ms: std::sync::atomic::AtomicU64,
+}
+
+impl DrainHint {
+    /// Whether the outbox should be read now (dirty, or the last check is at
+    /// least `poll` old); records `now_ms` as the time of the check.
+    pub fn check_due(&self, now_ms: u64, poll: Duration) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let last = self.last_check_ms.load(Relaxed);
+        let due = self.dirty.load(Relaxed) || now_ms.saturating_sub(last) >= poll.as_millis() as u64;
+        if due {
+            self.last_check_ms.store(now_ms, Relaxed);
+        }
+        due
+    }
+
+    /// Marks the outbox as holding entries this instance could not drain.
+    pub fn set_dirty(&self, dirty: bool) {
+        self.dirty
+            .store(dirty, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.dirty.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// Decodes a cached value the way @upstash/redis does for our JSON payloads:
 /// absent, unparsable or JSON `null` is a miss.
@@ -371,18 +436,26 @@ impl Cache {
 
     /// One atomic command deleting `keys` and bumping their generations.
     pub fn invalidate_command(&self, keys: &[CacheKey]) -> Option<Command> {
-        let mut unique: Vec<&CacheKey> = Vec::new();
-        for k in keys {
-            if !unique.contains(&k) {
+        let suffixes: Vec<String> = keys.iter().map(CacheKey::suffix).collect();
+        self.invalidate_suffixes_command(&suffixes)
+    }
+
+    /// [`Cache::invalidate_command`] for keys given without the prefix (see
+    /// [`CacheKey::suffix`]), e.g. read back from the cache outbox.
+    pub fn invalidate_suffixes_command(&self, suffixes: &[String]) -> Option<Command> {
+        let mut unique: Vec<&str> = Vec::new();
+        for k in suffixes {
+            if !unique.contains(&k.as_str()) {
                 unique.push(k);
             }
         }
         if unique.is_empty() {
             return None;
         }
+        let p = &self.prefix;
         let redis_keys: Vec<String> = unique
             .iter()
-            .flat_map(|k| [self.key(k), self.generation_key(k), self.lock_key(k)])
+            .flat_map(|k| [format!("{p}:{k}"), format!("{p}:gen:{k}"), format!("{p}:lock:{k}")])
             .collect();
         let generation = format!("{}-{}", crate::ratelimit::now_ms(), lock_token());
         Some(Command::evalsha(

@@ -34,7 +34,7 @@ use sqlx::PgConnection;
 
 use crate::cache::{Cache, CacheKey};
 use crate::db::{reporting, Db};
-use crate::trpc::{ApiError, TrpcError};
+use crate::trpc::{ApiError, TrpcCode, TrpcError};
 use crate::upstash::{Arg, Command, Reply, Script};
 
 pub use crate::db::reporting::MAX_CHAIN_DEPTH;
@@ -288,11 +288,36 @@ fn fill_command(
     )
 }
 
+/// The message of a reporting-line or claim change refused because Upstash
+/// could not be reached (SERVICE_UNAVAILABLE, nothing written).
+pub const GRANTS_UNREACHABLE_MESSAGE: &str =
+    "Reporting lines and claimed records cannot be changed while the cache is unreachable: nothing was changed, try again shortly.";
+
+/// SERVICE_UNAVAILABLE [`GRANTS_UNREACHABLE_MESSAGE`] inside a request whose
+/// first Upstash pipeline failed (see [`crate::cache::upstash_reached`]).
+///
+/// Why refuse: a change of a reporting line or of a claim revokes grants
+/// cached in `mgmt-chain`/`clerk-person` keys, which every instance trusts.
+/// If the invalidation after the commit cannot reach Upstash, no instance can
+/// know the cached grant is void once Upstash answers again, so the grant
+/// would outlive the transaction. Called before any write, so a refused
+/// change writes nothing.
+pub fn ensure_grants_revocable() -> Result<(), ApiError> {
+    if crate::cache::upstash_reached() {
+        Ok(())
+    } else {
+        Err(TrpcError::new(TrpcCode::ServiceUnavailable, GRANTS_UNREACHABLE_MESSAGE).into())
+    }
+}
+
 /// Serialises manager changes until the end of the caller's transaction. Take
 /// it first, before locking or writing any `people` row, so two changes can
-/// neither close a loop together nor deadlock.
-pub async fn lock_reporting_lines(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    reporting::lock_reporting_lines(conn).await
+/// neither close a loop together nor deadlock. Refused with
+/// SERVICE_UNAVAILABLE (before any write) when the request could not reach
+/// Upstash: see [`ensure_grants_revocable`].
+pub async fn lock_reporting_lines(conn: &mut PgConnection) -> Result<(), ApiError> {
+    ensure_grants_revocable()?;
+    Ok(reporting::lock_reporting_lines(conn).await?)
 }
 
 /// BAD_REQUEST [`CYCLE_MESSAGE`] if `new_manager` managing `person` would close

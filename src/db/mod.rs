@@ -14,6 +14,7 @@ pub mod comments;
 pub mod departments;
 pub mod github;
 pub mod meetings;
+pub mod outbox;
 pub mod people;
 pub mod reporting;
 pub mod seed;

@@ -9,8 +9,13 @@
 //! the management chain); if some cached call missed, one more pipeline
 //! with all write-backs; for mutations, one command after the commits that
 //! deletes every invalidated key. If Upstash fails, queries are answered from
-//! Postgres, mutations still commit, and rate limiting follows
+//! Postgres, mutations still commit (except those revoking an authorization
+//! grant: SERVICE_UNAVAILABLE, see `hierarchy`), and rate limiting follows
 //! `RATE_LIMIT_ON_ERROR`; the request logs one warning.
+//!
+//! Invalidations that fail after a commit go to the cache outbox (Postgres);
+//! a due outbox drain rides at the head of the first pipeline, before the
+//! reads (see `functions::outbox`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,6 +25,7 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 
+use super::outbox;
 use super::respond::{apply_cors, preflight};
 use crate::app::App;
 use crate::auth::{self, AuthError, Identity};
@@ -171,7 +177,7 @@ async fn handle_in_scope(
     }
     let user = identity.and_then(Result::ok);
 
-    let orphaned = first_round_trip(
+    let (orphaned, reached) = first_round_trip(
         app,
         &cache,
         function_kind,
@@ -180,7 +186,10 @@ async fn handle_in_scope(
         &mut tally,
     )
     .await;
-    let results = run_resolvers(app, &cache, user, &request, slots, orphaned, &mut tally).await;
+    let results = run_resolvers(
+        app, &cache, user, &request, slots, orphaned, reached, &mut tally,
+    )
+    .await;
 
     let mut res = wire::respond(&request, &results);
     apply_cors(allowed, &parts.headers, &mut res);
@@ -208,6 +217,8 @@ async fn handle_in_scope(
     }
     // One line per request; a warning when Upstash failed (then Postgres answered).
     if tally.redis_error.is_some() {
+        // Entries recorded meanwhile by other instances: look on the next request.
+        app.outbox_hint.set_dirty(true);
         request_line!(warn, "trpc request (upstash degraded)");
     } else {
         request_line!(info, "trpc request");
@@ -217,6 +228,10 @@ async fn handle_in_scope(
 
 /// What an entry of the first pipeline is for.
 enum Purpose {
+    /// The outbox drain at the head of the pipeline.
+    Drain,
+    /// A mutation without other commands: proves Upstash answers.
+    Ping,
     RateLimit(usize),
     CacheRead(usize, CacheKey, String),
     Probe(usize),
@@ -225,7 +240,8 @@ enum Purpose {
 /// The first Upstash round trip: every rate-limit check, cache read and
 /// probe of the batch in one pipeline. Returns the fill locks taken by calls
 /// that were then rejected (they must be released, or other readers of those
-/// keys would wait for nothing).
+/// keys would wait for nothing), and whether Upstash answered (resolvers
+/// learn it through `cache::upstash_reached`).
 async fn first_round_trip(
     app: &Arc<App>,
     cache: &Cache,
@@ -233,7 +249,7 @@ async fn first_round_trip(
     user: Option<&Identity>,
     slots: &mut [Slot],
     tally: &mut Tally,
-) -> Vec<Ticket> {
+) -> (Vec<Ticket>, bool) {
     let now = now_ms();
     let limiter = match kind {
         Kind::Query => Limiter::general(&app.config.key_prefix),
@@ -242,6 +258,12 @@ async fn first_round_trip(
     let limits_on = app.config.rate_limits_enabled();
     let mut commands: Vec<Command> = Vec::new();
     let mut purposes: Vec<Purpose> = Vec::new();
+    // Pending invalidations first: the reads below then see their effect.
+    let mut drain = outbox::due(app, cache).await;
+    if let Some(d) = &drain {
+        commands.push(d.command.clone());
+        purposes.push(Purpose::Drain);
+    }
     for (i, slot) in slots.iter_mut().enumerate() {
         let Slot::Ready {
             planned, access, ..
@@ -273,15 +295,22 @@ async fn first_round_trip(
         }
     }
     let mut orphaned = Vec::new();
-    if commands.is_empty() {
-        return orphaned;
+    let ready = slots.iter().any(|s| matches!(s, Slot::Ready { .. }));
+    if commands.is_empty() && kind == Kind::Mutation && ready {
+        commands.push(Command::new("ping"));
+        purposes.push(Purpose::Ping);
     }
+    if commands.is_empty() {
+        return (orphaned, true);
+    }
+    let mut reached = true;
     let replies: Vec<Result<Reply, String>> = match cache.redis().pipeline(&commands).await {
         Ok(replies) => replies
             .into_iter()
             .map(|r| r.map_err(|e| e.to_string()))
             .collect(),
         Err(e) => {
+            reached = false;
             tally.degraded("first pipeline", &e);
             let msg = e.to_string();
             commands.iter().map(|_| Err(msg.clone())).collect()
@@ -289,6 +318,15 @@ async fn first_round_trip(
     };
     for (purpose, reply) in purposes.into_iter().zip(replies) {
         match purpose {
+            Purpose::Drain => {
+                if let Err(e) = &reply {
+                    tally.degraded("cache outbox drain", e);
+                }
+                if let Some(d) = drain.take() {
+                    outbox::settle(app, d, reply.is_ok()).await;
+                }
+            }
+            Purpose::Ping => {}
             Purpose::RateLimit(i) => {
                 let uid = user.map(|u| u.user_id.as_str()).unwrap_or("anonymous");
                 let verdict = reply
@@ -351,11 +389,13 @@ async fn first_round_trip(
             }
         }
     }
-    orphaned
+    (orphaned, reached)
 }
 
 /// Runs every call still waiting (concurrently), then writes back cache
-/// misses in one pipeline and deletes invalidated keys in one command.
+/// misses in one pipeline and deletes invalidated keys in one command (or,
+/// if that fails, records them in the cache outbox).
+#[allow(clippy::too_many_arguments)]
 async fn run_resolvers(
     app: &Arc<App>,
     cache: &Cache,
@@ -363,6 +403,7 @@ async fn run_resolvers(
     request: &wire::TrpcRequest,
     slots: Vec<Slot>,
     orphaned: Vec<Ticket>,
+    reached: bool,
     tally: &mut Tally,
 ) -> Vec<CallResult> {
     // Calls of a batch that missed the same key run once: the one holding the
@@ -433,7 +474,9 @@ async fn run_resolvers(
                             }
                         }
                     }
-                    (i, path, ticket, (planned.run)(ctx).await)
+                    let outcome =
+                        crate::cache::with_upstash_reached(reached, (planned.run)(ctx)).await;
+                    (i, path, ticket, outcome)
                 });
             }
         }
@@ -485,6 +528,8 @@ async fn run_resolvers(
         if let Err(e) = outcome {
             tally.degraded("invalidation after commit", &e);
             tally.stale_keys = invalidate.iter().map(|k| cache.key(k)).collect();
+            // Deleted by the next request that reaches Upstash (any instance).
+            outbox::record(app, &invalidate).await;
         }
     }
     results

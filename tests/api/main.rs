@@ -5,6 +5,7 @@
 mod auth;
 mod cache_layer;
 mod comments_and_history;
+mod concurrent_writes;
 mod cron_signature;
 mod db;
 mod github_cli;
@@ -17,6 +18,7 @@ mod helpers;
 mod hierarchy;
 mod meetings;
 mod misconfigured;
+mod outage_recovery;
 mod people;
 mod rate_limits;
 mod ratelimit;
