@@ -240,27 +240,26 @@ pub struct DrainHint {
 }
 
 impl DrainHint {
-    /// Whether the outbox should be read now (dirty, or the last check is at
-    /// least `poll` old); records `now_ms` as the time of the check.
+    /// Whether this caller should read the outbox now: it is dirty, or the
+    /// last check is at least `poll` old. Of concurrent callers only one is
+    /// told yes (the one that records `now_ms` as the time of the check).
     pub fn check_due(&self, now_ms: u64, poll: Duration) -> bool {
-        use std::sync::atomic::Ordering::Relaxed;
-        let last = self.last_check_ms.load(Relaxed);
+        use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+        let last = self.last_check_ms.load(Acquire);
         let due = self.dirty.load(Relaxed) || now_ms.saturating_sub(last) >= poll.as_millis() as u64;
-        if due {
-            self.last_check_ms.store(now_ms, Relaxed);
-        }
-        due
+        due && self
+            .last_check_ms
+            .compare_exchange(last, now_ms.max(last + 1), AcqRel, Acquire)
+            .is_ok()
     }
 
-    /// Marks the outbox as holding entries this instance could not drain.
+    /// Marks the outbox as holding entries this instance could not drain (the
+    /// next request then checks it), or as drained.
     pub fn set_dirty(&self, dirty: bool) {
         self.dirty
             .store(dirty, std::sync::atomic::Ordering::Relaxed);
     }
 
-    pub fn is_dirty(&self) -> bool {
-        self.dirty.load(std::sync::atomic::Ordering::Relaxed)
-    }
 }
 
 /// Decodes a cached value the way @upstash/redis does for our JSON payloads:

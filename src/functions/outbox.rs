@@ -12,7 +12,10 @@
 //!
 //! Bound across instances: a request that starts at least [`POLL`] after an
 //! entry was recorded, with Upstash reachable, never reads that key stale.
-//! Cost on the happy path: at most one `SELECT` per instance per [`POLL`].
+//! Cost on the happy path: at most one `SELECT` per instance per [`POLL`]
+//! (concurrent requests do not repeat it). These statements are the
+//! instance's housekeeping: they are not counted in the request's
+//! `Server-Timing` queries (the request's log line says how many keys it drained).
 
 use std::time::Duration;
 
@@ -37,7 +40,12 @@ pub async fn due(app: &App, cache: &Cache) -> Option<Due> {
     if !app.outbox_hint.check_due(now_ms(), POLL) {
         return None;
     }
-    let rows = match read(app).await {
+    check(app, cache).await
+}
+
+/// [`due`] without asking whether a check is due.
+async fn check(app: &App, cache: &Cache) -> Option<Due> {
+    let rows = match housekeeping(read(app)).await {
         Ok(rows) => rows,
         Err(e) => {
             tracing::warn!(error = %e, "cache outbox read failed");
@@ -53,6 +61,11 @@ pub async fn due(app: &App, cache: &Cache) -> Option<Due> {
     Some(Due { ids, command })
 }
 
+/// Runs `fut` outside the current request's statement count.
+async fn housekeeping<F: std::future::Future>(fut: F) -> F::Output {
+    crate::telemetry::RequestStats::new().scope(fut).await
+}
+
 async fn read(app: &App) -> Result<Vec<(i64, String)>, sqlx::Error> {
     let mut conn = app.db.acquire().await?;
     outbox::pending(&mut conn).await
@@ -66,10 +79,10 @@ pub async fn settle(app: &App, due: Due, invalidated: bool) {
         return;
     }
     let full = due.ids.len() as i64 >= outbox::DRAIN_BATCH;
-    let removed = async {
+    let removed = housekeeping(async {
         let mut conn = app.db.acquire().await?;
         outbox::remove(&mut conn, &due.ids).await
-    }
+    })
     .await;
     match removed {
         // More may wait behind a full batch: look again on the next request.
@@ -110,8 +123,7 @@ pub async fn depth(app: &App) -> Option<i64> {
 /// Drains now with a round trip of its own (health, cron); returns the depth
 /// left, or the error that prevented a drain.
 pub async fn drain(app: &App, cache: &Cache) -> Result<i64, String> {
-    app.outbox_hint.set_dirty(true); // forces the check
-    if let Some(d) = due(app, cache).await {
+    if let Some(d) = check(app, cache).await {
         let ok = cache.redis().command(&d.command).await.is_ok();
         settle(app, d, ok).await;
         if !ok {

@@ -82,8 +82,11 @@ struct Tally {
     /// The first Upstash failure of the request, if any (logged once, with
     /// the request's line, at warning level).
     redis_error: Option<String>,
-    /// Keys whose invalidation failed after a commit: stale until their TTL.
+    /// Keys whose invalidation failed after a commit (recorded in the cache
+    /// outbox).
     stale_keys: Vec<String>,
+    /// Keys of the cache outbox this request deleted.
+    outbox_drained: usize,
 }
 
 impl Tally {
@@ -206,6 +209,7 @@ async fn handle_in_scope(
                 rate_limited = tally.rate_limited,
                 redis_error = tally.redis_error.as_deref(),
                 stale_keys = ?tally.stale_keys,
+                outbox_drained = tally.outbox_drained,
                 upstash_round_trips = costs.upstash_round_trips,
                 upstash_ms = costs.upstash_micros as f64 / 1000.0,
                 postgres_queries = costs.pg_queries,
@@ -323,6 +327,7 @@ async fn first_round_trip(
                     tally.degraded("cache outbox drain", e);
                 }
                 if let Some(d) = drain.take() {
+                    tally.outbox_drained = if reply.is_ok() { d.ids.len() } else { 0 };
                     outbox::settle(app, d, reply.is_ok()).await;
                 }
             }
