@@ -246,7 +246,8 @@ impl DrainHint {
     pub fn check_due(&self, now_ms: u64, poll: Duration) -> bool {
         use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
         let last = self.last_check_ms.load(Acquire);
-        let due = self.dirty.load(Relaxed) || now_ms.saturating_sub(last) >= poll.as_millis() as u64;
+        let due =
+            self.dirty.load(Relaxed) || now_ms.saturating_sub(last) >= poll.as_millis() as u64;
         due && self
             .last_check_ms
             .compare_exchange(last, now_ms.max(last + 1), AcqRel, Acquire)
@@ -259,7 +260,6 @@ impl DrainHint {
         self.dirty
             .store(dirty, std::sync::atomic::Ordering::Relaxed);
     }
-
 }
 
 /// Decodes a cached value the way @upstash/redis does for our JSON payloads:
@@ -454,7 +454,13 @@ impl Cache {
         let p = &self.prefix;
         let redis_keys: Vec<String> = unique
             .iter()
-            .flat_map(|k| [format!("{p}:{k}"), format!("{p}:gen:{k}"), format!("{p}:lock:{k}")])
+            .flat_map(|k| {
+                [
+                    format!("{p}:{k}"),
+                    format!("{p}:gen:{k}"),
+                    format!("{p}:lock:{k}"),
+                ]
+            })
             .collect();
         let generation = format!("{}-{}", crate::ratelimit::now_ms(), lock_token());
         Some(Command::evalsha(

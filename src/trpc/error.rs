@@ -244,7 +244,10 @@ pub fn constraint_error(db: &dyn sqlx::error::DatabaseError) -> TrpcError {
                 ([], _) => format!("This {thing} already exists."),
                 (cs, _) => format!(
                     "A {thing} with the same {} already exists.",
-                    cs.iter().map(|c| referenced(c)).collect::<Vec<_>>().join(" and ")
+                    cs.iter()
+                        .map(|c| referenced(c))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                 ),
             };
             TrpcError::conflict(message)
@@ -259,16 +262,18 @@ pub fn constraint_error(db: &dyn sqlx::error::DatabaseError) -> TrpcError {
                     .unwrap_or_else(|| "referenced record".into());
                 TrpcError::bad_request(format!("The {target} does not exist."))
             } else {
-                TrpcError::conflict(format!("This {thing} is still referenced by other records."))
+                TrpcError::conflict(format!(
+                    "This {thing} is still referenced by other records."
+                ))
             }
         }
-        ErrorKind::NotNullViolation => {
-            match pg.and_then(|e| e.column()) {
-                Some(c) => TrpcError::bad_request(format!("A {thing} needs a {}.", words(c))),
-                None => TrpcError::bad_request(format!("A required value of this {thing} is missing.")),
-            }
+        ErrorKind::NotNullViolation => match pg.and_then(|e| e.column()) {
+            Some(c) => TrpcError::bad_request(format!("A {thing} needs a {}.", words(c))),
+            None => TrpcError::bad_request(format!("A required value of this {thing} is missing.")),
+        },
+        ErrorKind::CheckViolation => {
+            TrpcError::bad_request(format!("Invalid value for this {thing}."))
         }
-        ErrorKind::CheckViolation => TrpcError::bad_request(format!("Invalid value for this {thing}.")),
         _ => TrpcError::internal(),
     }
 }

@@ -19,15 +19,13 @@ async fn insert_department(app: &TestApp, name: &str) -> String {
 
 async fn insert_title(app: &TestApp, name: &str, department: Option<&str>) -> String {
     let id = enghub::db::new_id();
-    sqlx::query(
-        "INSERT INTO titles (id, name, sort_order, department_id) VALUES ($1, $2, 0, $3)",
-    )
-    .bind(&id)
-    .bind(name)
-    .bind(department)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    sqlx::query("INSERT INTO titles (id, name, sort_order, department_id) VALUES ($1, $2, 0, $3)")
+        .bind(&id)
+        .bind(name)
+        .bind(department)
+        .execute(&app.db)
+        .await
+        .unwrap();
     id
 }
 
@@ -88,9 +86,16 @@ async fn ten_overlapping_department_merges_all_answer_cleanly_and_leave_consiste
 
     assert!(assert_clean(&answers) >= 1, "{answers:?}");
     // Nobody lost a department, and every reference points at a survivor.
-    assert_eq!(scalar(&app, "SELECT count(*) FROM people WHERE role_id IS NULL").await, 0);
     assert_eq!(
-        scalar(&app, "SELECT count(*) FROM titles WHERE department_id IS NULL").await,
+        scalar(&app, "SELECT count(*) FROM people WHERE role_id IS NULL").await,
+        0
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT count(*) FROM titles WHERE department_id IS NULL"
+        )
+        .await,
         0
     );
     assert_eq!(scalar(&app, "SELECT count(*) FROM people").await, 18);
@@ -117,7 +122,10 @@ async fn ten_overlapping_title_merges_all_answer_cleanly_and_leave_consistent_da
     let answers = all_at_once(&app, "title.merge", overlapping_merges(&titles)).await;
 
     assert!(assert_clean(&answers) >= 1, "{answers:?}");
-    assert_eq!(scalar(&app, "SELECT count(*) FROM people WHERE title_id IS NULL").await, 0);
+    assert_eq!(
+        scalar(&app, "SELECT count(*) FROM people WHERE title_id IS NULL").await,
+        0
+    );
     assert_eq!(scalar(&app, "SELECT count(*) FROM people").await, 18);
     assert!(scalar(&app, "SELECT count(*) FROM titles").await < 6);
 }
@@ -138,12 +146,15 @@ async fn overlapping_reorders_and_merges_of_titles_never_deadlock() {
     let answers = all_at_once(&app, "title.reorder", reorders).await;
 
     assert_eq!(assert_clean(&answers), 10, "{answers:?}");
-    let orders: Vec<i32> =
-        sqlx::query_scalar("SELECT sort_order FROM titles ORDER BY sort_order")
-            .fetch_all(&app.db)
-            .await
-            .unwrap();
-    assert_eq!(orders, (0..6).collect::<Vec<i32>>(), "one reorder won whole");
+    let orders: Vec<i32> = sqlx::query_scalar("SELECT sort_order FROM titles ORDER BY sort_order")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        orders,
+        (0..6).collect::<Vec<i32>>(),
+        "one reorder won whole"
+    );
 }
 
 #[tokio::test]
@@ -165,7 +176,10 @@ async fn constraint_violations_say_what_conflicted_without_constraint_names() {
     app.mutate("title.create", json!({"name": "Staff"})).await;
     let (status, body) = app.mutate("title.create", json!({"name": "Staff"})).await;
     assert_eq!(status, 409);
-    assert_eq!(body["error"]["message"], "A title named \"Staff\" already exists.");
+    assert_eq!(
+        body["error"]["message"],
+        "A title named \"Staff\" already exists."
+    );
 
     let person = |email: &str| json!({"firstName": "A", "lastName": "B", "email": email});
     app.mutate("person.create", person("a@x.io")).await;

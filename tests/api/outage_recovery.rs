@@ -105,9 +105,13 @@ async fn a_manager_change_during_an_outage_is_refused_and_grants_follow_postgres
     // Warm both grants: M's chain entry for R and both clerk-person entries.
     assert_eq!(notes_status(&app, "clerk-m", &r).await, 200);
     assert_eq!(notes_status(&app, "clerk-n", &r).await, 403);
-    assert!(app.redis_get(&app.key("clerk-person:clerk-m")).await.is_some());
+    assert!(app
+        .redis_get(&app.key("clerk-person:clerk-m"))
+        .await
+        .is_some());
     assert_eq!(
-        app.redis_smembers(&app.key(&format!("mgmt-chain:{r}"))).await,
+        app.redis_smembers(&app.key(&format!("mgmt-chain:{r}")))
+            .await,
         vec![m.clone()]
     );
 
@@ -116,7 +120,11 @@ async fn a_manager_change_during_an_outage_is_refused_and_grants_follow_postgres
         .mutate("person.update", person_update(&r, "Rae", Some(&n)))
         .await;
     assert_refused_unreachable(status, &body);
-    assert_eq!(manager_of(&app, &r).await, Some(m.clone()), "nothing written");
+    assert_eq!(
+        manager_of(&app, &r).await,
+        Some(m.clone()),
+        "nothing written"
+    );
     let (changes,): (i64,) = sqlx::query_as("SELECT count(*) FROM manager_changes")
         .fetch_one(&app.db)
         .await
@@ -188,7 +196,12 @@ async fn writes_committed_during_an_outage_are_read_on_the_first_request_after_i
     let mut app = spawn_app().await;
     let me = app.insert_person("Pat", None, Some("clerk-p")).await;
     // Warm every list (and check it is cached).
-    for path in ["department.getAll", "title.getAll", "meetingTemplate.getAll", "person.getAll"] {
+    for path in [
+        "department.getAll",
+        "title.getAll",
+        "meetingTemplate.getAll",
+        "person.getAll",
+    ] {
         let (status, body) = app.query(path, None).await;
         assert_eq!(status, 200, "{path}: {body}");
     }
@@ -206,7 +219,10 @@ async fn writes_committed_during_an_outage_are_read_on_the_first_request_after_i
         ("person.update", person_update(&me, "Renamed", None)),
     ] {
         let (status, body) = app.mutate(path, input).await;
-        assert_eq!(status, 200, "writes that revoke no grant commit: {path} {body}");
+        assert_eq!(
+            status, 200,
+            "writes that revoke no grant commit: {path} {body}"
+        );
     }
     assert!(outbox_depth(&app).await >= 5, "stale keys were recorded");
     resume(&mut app, addr).await;
@@ -242,10 +258,16 @@ async fn second_instance(app: &TestApp) -> (String, tokio::task::JoinHandle<()>)
         ("QSTASH_CURRENT_SIGNING_KEY", QSTASH_CURRENT.to_string()),
         ("QSTASH_NEXT_SIGNING_KEY", QSTASH_NEXT.to_string()),
         ("CLERK_JWT_KEY", clerk_keys().public_pem()),
-        ("CLERK_AUTHORIZED_PARTIES", "https://app.enghub.test".to_string()),
+        (
+            "CLERK_AUTHORIZED_PARTIES",
+            "https://app.enghub.test".to_string(),
+        ),
         ("ENGHUB_KEY_PREFIX", app.prefix.clone()),
         ("ENGHUB_PUBLIC_URL", PUBLIC_URL.to_string()),
-        ("ENGHUB_ALLOWED_ORIGINS", "https://app.enghub.test".to_string()),
+        (
+            "ENGHUB_ALLOWED_ORIGINS",
+            "https://app.enghub.test".to_string(),
+        ),
         ("UPSTASH_TIMEOUT_MS", "1000".to_string()),
     ]
     .into_iter()
@@ -282,7 +304,8 @@ async fn another_instance_reads_fresh_data_within_the_outbox_poll_interval() {
     // The stated bound: a request starting one poll interval after the entry
     // was recorded reads fresh data on any instance.
     tokio::time::sleep(
-        enghub::functions::OUTBOX_POLL.saturating_sub(recorded.elapsed()) + Duration::from_millis(50),
+        enghub::functions::OUTBOX_POLL.saturating_sub(recorded.elapsed())
+            + Duration::from_millis(50),
     )
     .await;
     let (status, body) = app.send(get_on_other()).await;
@@ -299,11 +322,19 @@ async fn health_reports_and_drains_the_outbox() {
     let addr = pause(&mut app).await;
     let (status, _) = app.mutate("department.create", json!({"name": "X"})).await;
     assert_eq!(status, 200);
-    let (status, body) = app.send(app.http.get(format!("{}/api/health", app.base_url))).await;
+    let (status, body) = app
+        .send(app.http.get(format!("{}/api/health", app.base_url)))
+        .await;
     assert_eq!(status, 503);
-    assert_eq!(body["cacheOutbox"], json!(2), "departments:all and titles:all");
+    assert_eq!(
+        body["cacheOutbox"],
+        json!(2),
+        "departments:all and titles:all"
+    );
     resume(&mut app, addr).await;
-    let (status, body) = app.send(app.http.get(format!("{}/api/health", app.base_url))).await;
+    let (status, body) = app
+        .send(app.http.get(format!("{}/api/health", app.base_url)))
+        .await;
     assert_eq!((status, &body["cacheOutbox"]), (200, &json!(0)), "{body}");
     assert_eq!(app.redis_get(&app.key("departments:all")).await, None);
 }
