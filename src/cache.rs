@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use crate::upstash::{Arg, Command, Reply, Script, UpstashClient, UpstashError};
 
@@ -212,22 +212,102 @@ pub const FILL_WAIT: Duration = Duration::from_millis(1_500);
 const FILL_POLL: Duration = Duration::from_millis(40);
 
 tokio::task_local! {
-    /// Whether the current request's first Upstash pipeline was answered.
-    static UPSTASH_REACHED: bool;
+    /// What the executor tells the resolver of one call.
+    static CALL: Arc<CallScope>;
 }
 
-/// Runs `f` (a resolver) knowing whether its request reached Upstash before
-/// it ran; see [`upstash_reached`].
-pub async fn with_upstash_reached<F: Future>(reached: bool, f: F) -> F::Output {
-    UPSTASH_REACHED.scope(reached, f).await
+/// The cache state of one resolver run: whether its request reached Upstash
+/// before it ran, and the grant fences it placed (see [`fence_grants`]).
+#[derive(Debug)]
+pub struct CallScope {
+    reached: bool,
+    cache: Cache,
+    fences: std::sync::Mutex<Vec<String>>,
 }
 
-/// `false` only inside a request whose first Upstash pipeline failed: a write
-/// that revokes an authorization grant must then be refused, because its
-/// invalidation could not be relied on. Outside a request (CLI, seed) `true`.
+impl CallScope {
+    pub fn new(reached: bool, cache: Cache) -> Arc<Self> {
+        Arc::new(Self {
+            reached,
+            cache,
+            fences: Default::default(),
+        })
+    }
+
+    /// The tokens of the fences placed during the call (to lift after it).
+    pub fn fences(&self) -> Vec<String> {
+        self.fences.lock().map(|f| f.clone()).unwrap_or_default()
+    }
+
+    /// Runs `f` (a resolver) inside this scope.
+    pub async fn run<F: Future>(self: &Arc<Self>, f: F) -> F::Output {
+        CALL.scope(self.clone(), f).await
+    }
+}
+
+/// `false` only inside a request whose first Upstash pipeline failed.
+/// Outside a request (CLI, seed) `true`.
 pub fn upstash_reached() -> bool {
-    UPSTASH_REACHED.try_with(|r| *r).unwrap_or(true)
+    CALL.try_with(|c| c.reached).unwrap_or(true)
 }
+
+/// Why a grant fence could not be placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FenceUnavailable(pub String);
+
+/// Places a grant fence for the current call, before it writes a change of
+/// who may read whose 1:1 notes (reporting lines, claims): until the fence
+/// is lifted (by the executor, in the invalidation after the commit) or
+/// expires ([`GRANT_FENCE_MS`]), the management-chain check answers from
+/// Postgres and writes nothing back. So a cached grant can never be honoured
+/// after the commit revoked it, even if the invalidation after the commit is
+/// lost: by the time the fence expires, the keys recorded in the cache outbox
+/// have been deleted by every instance's next request (the outbox poll is
+/// far shorter than the fence). One round trip; placed once per call. Fails
+/// when Upstash cannot be reached (then the write must be refused). Outside
+/// a request it does nothing.
+pub async fn fence_grants() -> Result<(), FenceUnavailable> {
+    let Ok(scope) = CALL.try_with(Arc::clone) else {
+        return Ok(());
+    };
+    if !scope.reached {
+        return Err(FenceUnavailable(
+            "upstash unreachable in this request".into(),
+        ));
+    }
+    if !scope.fences().is_empty() {
+        return Ok(());
+    }
+    let token = lock_token();
+    scope
+        .cache
+        .redis
+        .command(&scope.cache.fence_command(&token))
+        .await
+        .map_err(|e| FenceUnavailable(e.to_string()))?;
+    if let Ok(mut f) = scope.fences.lock() {
+        f.push(token);
+    }
+    Ok(())
+}
+
+/// How long a grant fence lasts at most, in ms: longer than a write's
+/// transaction plus its invalidation attempts plus the outbox poll.
+pub const GRANT_FENCE_MS: u64 = 30_000;
+
+/// Adds a fence: KEYS = fence set; ARGV = token, ttl ms. Expired fences are
+/// dropped; scores are expiry times by Redis' clock.
+const FENCE_LUA: &str = r#"#!lua flags=allow-key-locking
+-- enghub grant fence: a change of who may read whose notes is in flight
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now)
+redis.call("ZADD", KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call("PEXPIRE", KEYS[1], ARGV[2])
+return 1
+"#;
+
+static FENCE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(FENCE_LUA));
 
 /// Per-instance hint for draining the cache outbox (Postgres table
 /// `cache_outbox`, see `functions::outbox`): when this instance last looked
@@ -341,6 +421,32 @@ impl Cache {
     /// The generation counter of `key`, bumped by every invalidation.
     pub fn generation_key(&self, key: &CacheKey) -> String {
         key.render(&format!("{}:gen", self.prefix))
+    }
+
+    /// The set of active grant fences (see [`fence_grants`]).
+    pub fn grant_fence_key(&self) -> String {
+        format!("{}:grants:fence", self.prefix)
+    }
+
+    /// Places the grant fence `token`.
+    pub fn fence_command(&self, token: &str) -> Command {
+        Command::evalsha(
+            &FENCE_SCRIPT,
+            [self.grant_fence_key()],
+            [Arg::from(token), Arg::from(GRANT_FENCE_MS)],
+        )
+    }
+
+    /// Lifts the grant fences `tokens`.
+    pub fn unfence_command(&self, tokens: &[String]) -> Option<Command> {
+        if tokens.is_empty() {
+            return None;
+        }
+        Some(
+            Command::new("zrem")
+                .arg(self.grant_fence_key())
+                .args(tokens.iter().map(String::as_str)),
+        )
     }
 
     /// The fill lock of `key`.
@@ -667,7 +773,7 @@ mod tests {
 
     #[test]
     fn every_script_asks_upstash_to_lock_only_its_keys() {
-        for script in [READ_LUA, STORE_LUA, INVALIDATE_LUA] {
+        for script in [READ_LUA, STORE_LUA, INVALIDATE_LUA, FENCE_LUA] {
             assert!(script.starts_with("#!lua flags=allow-key-locking\n"));
         }
     }

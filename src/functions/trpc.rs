@@ -7,10 +7,12 @@
 //! Round trips to Upstash for a batch: one pipeline with every rate-limit
 //! check, every cache read and every probe (a check a resolver needs, such as
 //! the management chain); if some cached call missed, one more pipeline
-//! with all write-backs; for mutations, one command after the commits that
-//! deletes every invalidated key. If Upstash fails, queries are answered from
-//! Postgres, mutations still commit (except those revoking an authorization
-//! grant: SERVICE_UNAVAILABLE, see `hierarchy`), and rate limiting follows
+//! with all write-backs; for mutations, one pipeline after the commits that
+//! deletes every invalidated key and lifts the grant fences the calls placed
+//! (a change of reporting lines or claims places one before it writes: one
+//! more round trip, see `cache::fence_grants`). If Upstash fails, queries are answered from
+//! Postgres, mutations still commit (except changes of reporting lines or
+//! claims: SERVICE_UNAVAILABLE, see `hierarchy::fence_grants`), and rate limiting follows
 //! `RATE_LIMIT_ON_ERROR`; the request logs one warning.
 //!
 //! Invalidations that fail after a commit go to the cache outbox (Postgres);
@@ -29,7 +31,7 @@ use super::outbox;
 use super::respond::{apply_cors, preflight};
 use crate::app::App;
 use crate::auth::{self, AuthError, Identity};
-use crate::cache::{Cache, CacheKey, Lookup, Ticket};
+use crate::cache::{Cache, CacheKey, CallScope, Lookup, Ticket};
 use crate::config::RateLimitOnError;
 use crate::procedures::Ctx;
 use crate::ratelimit::{now_ms, Limiter};
@@ -472,6 +474,7 @@ async fn run_resolvers(
                                             data: Some(v),
                                             invalidate: vec![],
                                         }),
+                                        vec![],
                                     )
                                 }
                                 Ok(Lookup::Miss(t)) => ticket = Some(t),
@@ -479,9 +482,9 @@ async fn run_resolvers(
                             }
                         }
                     }
-                    let outcome =
-                        crate::cache::with_upstash_reached(reached, (planned.run)(ctx)).await;
-                    (i, path, ticket, outcome)
+                    let scope = CallScope::new(reached, cache.clone());
+                    let outcome = scope.run((planned.run)(ctx)).await;
+                    (i, path, ticket, outcome, scope.fences())
                 });
             }
         }
@@ -493,7 +496,9 @@ async fn run_resolvers(
     let mut write_back: Vec<(Ticket, Value)> =
         orphaned.into_iter().map(|t| (t, Value::Null)).collect();
     let mut invalidate = Vec::new();
-    for (i, path, ticket, outcome) in outcomes {
+    let mut fences = Vec::new();
+    for (i, path, ticket, outcome, call_fences) in outcomes {
+        fences.extend(call_fences);
         results[i] = Some(match outcome {
             Ok(Output {
                 data,
@@ -521,16 +526,30 @@ async fn run_resolvers(
             tally.degraded("cache write-back", &e);
         }
     }
-    if !invalidate.is_empty() {
-        // The writes are committed: a lost invalidation serves stale data for
-        // a whole TTL, so a transient failure is retried once (not when this
-        // request already found Upstash unreachable).
-        let mut outcome = cache.invalidate(&invalidate).await;
+    // One round trip: the invalidation, then the lifting of the grant fences
+    // placed by the calls (see `cache::fence_grants`).
+    let commands: Vec<Command> = cache
+        .invalidate_command(&invalidate)
+        .into_iter()
+        .chain(cache.unfence_command(&fences))
+        .collect();
+    if !commands.is_empty() {
+        // The writes are committed: a lost invalidation goes to the cache
+        // outbox, so a transient failure is retried once first (not when this
+        // request already found Upstash unreachable). A fence that cannot be
+        // lifted expires by itself.
+        let send = || async {
+            for reply in cache.redis().pipeline(&commands).await? {
+                reply.map_err(crate::upstash::UpstashError::Redis)?;
+            }
+            Ok::<(), crate::upstash::UpstashError>(())
+        };
+        let mut outcome = send().await;
         if outcome.is_err() && tally.redis_error.is_none() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            outcome = cache.invalidate(&invalidate).await;
+            outcome = send().await;
         }
-        if let Err(e) = outcome {
+        if let (Err(e), false) = (outcome, invalidate.is_empty()) {
             tally.degraded("invalidation after commit", &e);
             tally.stale_keys = invalidate.iter().map(|k| cache.key(k)).collect();
             // Deleted by the next request that reaches Upstash (any instance).

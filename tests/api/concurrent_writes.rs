@@ -131,7 +131,7 @@ async fn ten_overlapping_title_merges_all_answer_cleanly_and_leave_consistent_da
 }
 
 #[tokio::test]
-async fn overlapping_reorders_and_merges_of_titles_never_deadlock() {
+async fn overlapping_reorders_never_deadlock_and_one_wins_whole() {
     let app = spawn_app().await;
     let mut titles = Vec::new();
     for i in 0..6 {

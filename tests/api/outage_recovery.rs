@@ -338,3 +338,114 @@ async fn health_reports_and_drains_the_outbox() {
     assert_eq!((status, &body["cacheOutbox"]), (200, &json!(0)), "{body}");
     assert_eq!(app.redis_get(&app.key("departments:all")).await, None);
 }
+
+/// The window the refusal cannot cover (Upstash lost after the change's
+/// fence, before its invalidation): the fence makes every instance answer
+/// grant checks from Postgres, and write nothing back, until it is lifted or
+/// expires.
+#[tokio::test]
+async fn while_a_grant_fence_is_up_cached_grants_are_not_honoured() {
+    let app = spawn_app().await;
+    let boss = app.insert_person("Boss", None, None).await;
+    let report = app.insert_person("Rep", Some(&boss), None).await;
+    // A grant Postgres no longer holds, left in the cache by a lost invalidation.
+    app.redis_set(&app.key("clerk-person:clerk-gone"), &boss)
+        .await;
+    app.redis
+        .command(
+            &enghub::upstash::Command::new("sadd")
+                .arg(app.key(&format!("mgmt-chain:{report}")))
+                .arg(boss.as_str()),
+        )
+        .await
+        .unwrap();
+    let cache = app.cache();
+    let check =
+        || enghub::hierarchy::is_in_management_chain(&cache, &app.db, "clerk-gone", &report);
+    assert!(
+        check().await.unwrap(),
+        "without a fence the cached grant decides"
+    );
+
+    app.redis.command(&cache.fence_command("t1")).await.unwrap();
+    assert!(!check().await.unwrap(), "fenced: Postgres decides");
+    let other = app.insert_person("Other", Some(&boss), None).await;
+    assert!(!check().await.unwrap());
+    let _ = enghub::hierarchy::is_in_management_chain(&cache, &app.db, "clerk-x", &other).await;
+    assert!(
+        app.redis_smembers(&app.key(&format!("mgmt-chain:{other}")))
+            .await
+            .is_empty(),
+        "nothing is written back while fenced"
+    );
+    let ttl: i64 = app
+        .redis
+        .command(&enghub::upstash::Command::new("pttl").arg(cache.grant_fence_key()))
+        .await
+        .unwrap()
+        .as_int()
+        .unwrap();
+    assert!(
+        ttl > 25_000 && ttl <= enghub::cache::GRANT_FENCE_MS as i64,
+        "{ttl}"
+    );
+
+    app.redis
+        .command(&cache.unfence_command(&["t1".to_string()]).unwrap())
+        .await
+        .unwrap();
+    assert!(check().await.unwrap(), "lifted: the cache decides again");
+}
+
+#[tokio::test]
+async fn a_manager_change_fences_before_it_writes_and_lifts_the_fence_with_its_invalidation() {
+    let app = spawn_app().await;
+    let m = app.insert_person("Mia", None, Some("clerk-m")).await;
+    let n = app.insert_person("Ned", None, None).await;
+    let r = app.insert_person("Rae", Some(&m), None).await;
+    assert_eq!(notes_status(&app, "clerk-m", &r).await, 200);
+    // Once, so every script is loaded (a fresh Redis answers EVALSHA with
+    // NOSCRIPT once), then back to M, measured.
+    let (status, _) = app
+        .mutate("person.update", person_update(&r, "Rae", Some(&n)))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(notes_status(&app, "clerk-m", &r).await, 403);
+    let res = app
+        .http
+        .post(format!("{}/api/trpc/person.update", app.base_url))
+        .bearer_auth(crate::helpers::token_for(crate::helpers::USER))
+        .json(&person_update(&r, "Rae", Some(&m)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let timing = res.headers()["server-timing"].to_str().unwrap().to_string();
+    assert_eq!(
+        crate::helpers::server_timing_counts(&timing).0,
+        3,
+        "rate limit, fence, invalidation + lift: {timing}"
+    );
+    let fences = app
+        .redis
+        .command(&enghub::upstash::Command::new("zcard").arg(app.cache().grant_fence_key()))
+        .await
+        .unwrap();
+    assert_eq!(fences.as_int(), Some(0), "lifted");
+    assert_eq!(notes_status(&app, "clerk-m", &r).await, 200);
+    // A write that changes no grant places no fence: still 2 round trips.
+    let res = app
+        .http
+        .post(format!("{}/api/trpc/person.update", app.base_url))
+        .bearer_auth(crate::helpers::token_for(crate::helpers::USER))
+        .json(&person_update(&r, "Renamed", Some(&m)))
+        .send()
+        .await
+        .unwrap();
+    let timing = res.headers()["server-timing"].to_str().unwrap().to_string();
+    assert_eq!(
+        crate::helpers::server_timing_counts(&timing).0,
+        2,
+        "{timing}"
+    );
+}
