@@ -79,12 +79,6 @@ impl CacheKey {
         rendered[1..].to_string()
     }
 
-    /// Whether the entry caches an authorization grant (who may read whose
-    /// 1:1 notes): `mgmt-chain` and `clerk-person`.
-    pub fn is_grant(&self) -> bool {
-        matches!(self, CacheKey::MgmtChain(_) | CacheKey::ClerkPerson(_))
-    }
-
     /// The Redis key under `prefix` (`enghub` by default).
     pub fn render(&self, prefix: &str) -> String {
         match self {
@@ -226,6 +220,9 @@ pub struct CallScope {
 }
 
 impl CallScope {
+    /// `reached`: whether the request's first Upstash pipeline was answered
+    /// (if not, [`fence_grants`] refuses without trying); `cache`: the
+    /// request's cache, through which fences are placed.
     pub fn new(reached: bool, cache: Cache) -> Arc<Self> {
         Arc::new(Self {
             reached,
@@ -243,12 +240,6 @@ impl CallScope {
     pub async fn run<F: Future>(self: &Arc<Self>, f: F) -> F::Output {
         CALL.scope(self.clone(), f).await
     }
-}
-
-/// `false` only inside a request whose first Upstash pipeline failed.
-/// Outside a request (CLI, seed) `true`.
-pub fn upstash_reached() -> bool {
-    CALL.try_with(|c| c.reached).unwrap_or(true)
 }
 
 /// Why a grant fence could not be placed.
@@ -795,6 +786,43 @@ mod tests {
         assert_eq!(cache.lock_key(&key), "enghub:lock:project:p1");
         let cmd = cache.invalidate_command(&[key.clone(), key]).unwrap();
         assert_eq!(cmd.name(), "evalsha");
+    }
+
+    #[test]
+    fn the_outbox_is_checked_once_per_poll_unless_dirty() {
+        let hint = DrainHint::default();
+        let poll = Duration::from_secs(1);
+        assert!(hint.check_due(10_000, poll), "never checked");
+        assert!(!hint.check_due(10_500, poll), "checked 0.5 s ago");
+        assert!(hint.check_due(11_000, poll), "a poll later");
+        hint.set_dirty(true);
+        assert!(hint.check_due(11_001, poll), "dirty: every request");
+        assert!(hint.check_due(11_001, poll), "even within the same ms");
+        hint.set_dirty(false);
+        assert!(!hint.check_due(11_002, poll));
+    }
+
+    #[test]
+    fn keys_round_trip_through_their_suffix() {
+        let cache = Cache::new(
+            UpstashClient::new(
+                reqwest::Client::new(),
+                "http://x",
+                "t",
+                Duration::from_secs(1),
+            ),
+            "enghub",
+        );
+        let key = CacheKey::PersonMe("u1".into());
+        assert_eq!(key.suffix(), "person-me:u1");
+        assert_eq!(
+            cache
+                .invalidate_suffixes_command(&[key.suffix()])
+                .map(|c| c.name().to_string()),
+            cache
+                .invalidate_command(&[key])
+                .map(|c| c.name().to_string())
+        );
     }
 
     #[test]

@@ -27,6 +27,13 @@
 //! its transaction, then [`ensure_no_cycle`], writes, records the change and
 //! invalidates [`subtree_chain_keys`] of the moved person (its whole subtree:
 //! every chain below it changed).
+//!
+//! **Outages.** [`lock_reporting_lines`] (and the claim procedures, through
+//! [`fence_grants`]) first place a grant fence in Redis: while one is active,
+//! checks answer from Postgres and fills write nothing, so a grant revoked by
+//! the transaction is never honoured again even if its invalidation is lost.
+//! When the fence cannot be placed the change is refused (503) before it
+//! writes anything.
 
 use std::sync::LazyLock;
 

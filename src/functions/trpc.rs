@@ -247,7 +247,7 @@ enum Purpose {
 /// probe of the batch in one pipeline. Returns the fill locks taken by calls
 /// that were then rejected (they must be released, or other readers of those
 /// keys would wait for nothing), and whether Upstash answered (resolvers
-/// learn it through `cache::upstash_reached`).
+/// learn it through `cache::CallScope`).
 async fn first_round_trip(
     app: &Arc<App>,
     cache: &Cache,

@@ -164,6 +164,15 @@ async fn an_unclaim_during_an_outage_is_refused_and_no_grant_outlives_the_claim(
     assert_refused_unreachable(status, &body);
     assert_eq!(claimed_by(&app, &boss).await.as_deref(), Some("clerk-c"));
     assert_eq!(claimed_by(&app, &other).await, None);
+    // And deleting the claimed manager (it unlinks the reports and the claim).
+    let (status, body) = app.mutate("person.delete", json!({"id": boss})).await;
+    assert_refused_unreachable(status, &body);
+    assert_eq!(manager_of(&app, &report).await, Some(boss.clone()));
+    // A write that revokes no grant still commits.
+    let (status, body) = app
+        .mutate("person.update", person_update(&other, "Renamed", None))
+        .await;
+    assert_eq!(status, 200, "{body}");
     resume(&mut app, addr).await;
 
     assert_eq!(notes_status(&app, "clerk-c", &report).await, 200);
