@@ -236,8 +236,6 @@ async fn handle_in_scope(
 enum Purpose {
     /// The outbox drain at the head of the pipeline.
     Drain,
-    /// A mutation without other commands: proves Upstash answers.
-    Ping,
     RateLimit(usize),
     CacheRead(usize, CacheKey, String),
     Probe(usize),
@@ -301,11 +299,6 @@ async fn first_round_trip(
         }
     }
     let mut orphaned = Vec::new();
-    let ready = slots.iter().any(|s| matches!(s, Slot::Ready { .. }));
-    if commands.is_empty() && kind == Kind::Mutation && ready {
-        commands.push(Command::new("ping"));
-        purposes.push(Purpose::Ping);
-    }
     if commands.is_empty() {
         return (orphaned, true);
     }
@@ -333,7 +326,6 @@ async fn first_round_trip(
                     outbox::settle(app, d, reply.is_ok()).await;
                 }
             }
-            Purpose::Ping => {}
             Purpose::RateLimit(i) => {
                 let uid = user.map(|u| u.user_id.as_str()).unwrap_or("anonymous");
                 let verdict = reply

@@ -458,3 +458,22 @@ async fn a_manager_change_fences_before_it_writes_and_lifts_the_fence_with_its_i
         "{timing}"
     );
 }
+
+#[tokio::test]
+async fn every_cron_delivery_drains_the_outbox() {
+    let world = crate::github_support::world().await;
+    let app = &world.app;
+    app.redis_set(&app.key("departments:all"), r#"[{"id":"x","name":"Old"}]"#)
+        .await;
+    sqlx::query("INSERT INTO cache_outbox (key) VALUES ('departments:all')")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    // Even a delivery that fails permanently (unknown project).
+    let (status, _, _) = crate::github_support::deliver(app, r#"{"projectId":"missing"}"#).await;
+
+    assert_eq!(status, 489);
+    assert_eq!(app.redis_get(&app.key("departments:all")).await, None);
+    assert_eq!(outbox_depth(app).await, 0);
+}
