@@ -27,6 +27,9 @@ pub struct App {
     /// Identifiers rejected by a rate limit, blocked locally until their window ends
     /// (as @upstash/ratelimit's ephemeral cache does, per instance).
     pub rate_limit_blocks: EphemeralBlocks,
+    /// When this instance last read the cache outbox, and whether it knows of
+    /// undrained entries.
+    pub outbox_hint: crate::cache::DrainHint,
 }
 
 impl App {
@@ -84,6 +87,7 @@ impl App {
             http,
             procedures: procedures::registry(),
             rate_limit_blocks: EphemeralBlocks::default(),
+            outbox_hint: Default::default(),
         })
     }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use crate::upstash::{Arg, Command, Reply, Script, UpstashClient, UpstashError};
 
@@ -70,6 +70,13 @@ impl CacheKey {
             CacheKey::MgmtChain(_) => Ttl::MGMT_CHAIN,
             CacheKey::GithubStats(_) => Ttl::GITHUB_STATS,
         }
+    }
+
+    /// The key without the deployment prefix (e.g. `departments:all`), as the
+    /// cache outbox stores it.
+    pub fn suffix(&self) -> String {
+        let rendered = self.render("");
+        rendered[1..].to_string()
     }
 
     /// The Redis key under `prefix` (`enghub` by default).
@@ -198,6 +205,134 @@ pub const FILL_LOCK_MS: u64 = 5_000;
 pub const FILL_WAIT: Duration = Duration::from_millis(1_500);
 const FILL_POLL: Duration = Duration::from_millis(40);
 
+tokio::task_local! {
+    /// What the executor tells the resolver of one call.
+    static CALL: Arc<CallScope>;
+}
+
+/// The cache state of one resolver run: whether its request reached Upstash
+/// before it ran, and the grant fences it placed (see [`fence_grants`]).
+#[derive(Debug)]
+pub struct CallScope {
+    reached: bool,
+    cache: Cache,
+    fences: std::sync::Mutex<Vec<String>>,
+}
+
+impl CallScope {
+    /// `reached`: whether the request's first Upstash pipeline was answered
+    /// (if not, [`fence_grants`] refuses without trying); `cache`: the
+    /// request's cache, through which fences are placed.
+    pub fn new(reached: bool, cache: Cache) -> Arc<Self> {
+        Arc::new(Self {
+            reached,
+            cache,
+            fences: Default::default(),
+        })
+    }
+
+    /// The tokens of the fences placed during the call (to lift after it).
+    pub fn fences(&self) -> Vec<String> {
+        self.fences.lock().map(|f| f.clone()).unwrap_or_default()
+    }
+
+    /// Runs `f` (a resolver) inside this scope.
+    pub async fn run<F: Future>(self: &Arc<Self>, f: F) -> F::Output {
+        CALL.scope(self.clone(), f).await
+    }
+}
+
+/// Why a grant fence could not be placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FenceUnavailable(pub String);
+
+/// Places a grant fence for the current call, before it writes a change of
+/// who may read whose 1:1 notes (reporting lines, claims): until the fence
+/// is lifted (by the executor, in the invalidation after the commit) or
+/// expires ([`GRANT_FENCE_MS`]), the management-chain check answers from
+/// Postgres and writes nothing back. So a cached grant can never be honoured
+/// after the commit revoked it, even if the invalidation after the commit is
+/// lost: by the time the fence expires, the keys recorded in the cache outbox
+/// have been deleted by every instance's next request (the outbox poll is
+/// far shorter than the fence). One round trip; placed once per call. Fails
+/// when Upstash cannot be reached (then the write must be refused). Outside
+/// a request it does nothing.
+pub async fn fence_grants() -> Result<(), FenceUnavailable> {
+    let Ok(scope) = CALL.try_with(Arc::clone) else {
+        return Ok(());
+    };
+    if !scope.reached {
+        return Err(FenceUnavailable(
+            "upstash unreachable in this request".into(),
+        ));
+    }
+    if !scope.fences().is_empty() {
+        return Ok(());
+    }
+    let token = lock_token();
+    scope
+        .cache
+        .redis
+        .command(&scope.cache.fence_command(&token))
+        .await
+        .map_err(|e| FenceUnavailable(e.to_string()))?;
+    if let Ok(mut f) = scope.fences.lock() {
+        f.push(token);
+    }
+    Ok(())
+}
+
+/// How long a grant fence lasts at most, in ms: longer than a write's
+/// transaction plus its invalidation attempts plus the outbox poll.
+pub const GRANT_FENCE_MS: u64 = 30_000;
+
+/// Adds a fence: KEYS = fence set; ARGV = token, ttl ms. Expired fences are
+/// dropped; scores are expiry times by Redis' clock.
+const FENCE_LUA: &str = r#"#!lua flags=allow-key-locking
+-- enghub grant fence: a change of who may read whose notes is in flight
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now)
+redis.call("ZADD", KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call("PEXPIRE", KEYS[1], ARGV[2])
+return 1
+"#;
+
+static FENCE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(FENCE_LUA));
+
+/// Per-instance hint for draining the cache outbox (Postgres table
+/// `cache_outbox`, see `functions::outbox`): when this instance last looked
+/// at it, and whether it knows of entries it could not drain. Losing it (a
+/// new instance) costs one check, never correctness.
+#[derive(Debug, Default)]
+pub struct DrainHint {
+    dirty: std::sync::atomic::AtomicBool,
+    last_check_ms: std::sync::atomic::AtomicU64,
+}
+
+impl DrainHint {
+    /// Whether this caller should read the outbox now: it is dirty, or the
+    /// last check is at least `poll` old. Of concurrent callers only one is
+    /// told yes (the one that records `now_ms` as the time of the check).
+    pub fn check_due(&self, now_ms: u64, poll: Duration) -> bool {
+        use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+        let last = self.last_check_ms.load(Acquire);
+        let due =
+            self.dirty.load(Relaxed) || now_ms.saturating_sub(last) >= poll.as_millis() as u64;
+        due && self
+            .last_check_ms
+            .compare_exchange(last, now_ms.max(last + 1), AcqRel, Acquire)
+            .is_ok()
+    }
+
+    /// Marks the outbox as holding entries this instance could not drain (the
+    /// next request then checks it), or as drained.
+    pub fn set_dirty(&self, dirty: bool) {
+        self.dirty
+            .store(dirty, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Decodes a cached value the way @upstash/redis does for our JSON payloads:
 /// absent, unparsable or JSON `null` is a miss.
 pub fn decode_cached(reply: &Reply) -> Option<Value> {
@@ -277,6 +412,32 @@ impl Cache {
     /// The generation counter of `key`, bumped by every invalidation.
     pub fn generation_key(&self, key: &CacheKey) -> String {
         key.render(&format!("{}:gen", self.prefix))
+    }
+
+    /// The set of active grant fences (see [`fence_grants`]).
+    pub fn grant_fence_key(&self) -> String {
+        format!("{}:grants:fence", self.prefix)
+    }
+
+    /// Places the grant fence `token`.
+    pub fn fence_command(&self, token: &str) -> Command {
+        Command::evalsha(
+            &FENCE_SCRIPT,
+            [self.grant_fence_key()],
+            [Arg::from(token), Arg::from(GRANT_FENCE_MS)],
+        )
+    }
+
+    /// Lifts the grant fences `tokens`.
+    pub fn unfence_command(&self, tokens: &[String]) -> Option<Command> {
+        if tokens.is_empty() {
+            return None;
+        }
+        Some(
+            Command::new("zrem")
+                .arg(self.grant_fence_key())
+                .args(tokens.iter().map(String::as_str)),
+        )
     }
 
     /// The fill lock of `key`.
@@ -371,18 +532,32 @@ impl Cache {
 
     /// One atomic command deleting `keys` and bumping their generations.
     pub fn invalidate_command(&self, keys: &[CacheKey]) -> Option<Command> {
-        let mut unique: Vec<&CacheKey> = Vec::new();
-        for k in keys {
-            if !unique.contains(&k) {
+        let suffixes: Vec<String> = keys.iter().map(CacheKey::suffix).collect();
+        self.invalidate_suffixes_command(&suffixes)
+    }
+
+    /// [`Cache::invalidate_command`] for keys given without the prefix (see
+    /// [`CacheKey::suffix`]), e.g. read back from the cache outbox.
+    pub fn invalidate_suffixes_command(&self, suffixes: &[String]) -> Option<Command> {
+        let mut unique: Vec<&str> = Vec::new();
+        for k in suffixes {
+            if !unique.contains(&k.as_str()) {
                 unique.push(k);
             }
         }
         if unique.is_empty() {
             return None;
         }
+        let p = &self.prefix;
         let redis_keys: Vec<String> = unique
             .iter()
-            .flat_map(|k| [self.key(k), self.generation_key(k), self.lock_key(k)])
+            .flat_map(|k| {
+                [
+                    format!("{p}:{k}"),
+                    format!("{p}:gen:{k}"),
+                    format!("{p}:lock:{k}"),
+                ]
+            })
             .collect();
         let generation = format!("{}-{}", crate::ratelimit::now_ms(), lock_token());
         Some(Command::evalsha(
@@ -589,7 +764,7 @@ mod tests {
 
     #[test]
     fn every_script_asks_upstash_to_lock_only_its_keys() {
-        for script in [READ_LUA, STORE_LUA, INVALIDATE_LUA] {
+        for script in [READ_LUA, STORE_LUA, INVALIDATE_LUA, FENCE_LUA] {
             assert!(script.starts_with("#!lua flags=allow-key-locking\n"));
         }
     }
@@ -611,6 +786,43 @@ mod tests {
         assert_eq!(cache.lock_key(&key), "enghub:lock:project:p1");
         let cmd = cache.invalidate_command(&[key.clone(), key]).unwrap();
         assert_eq!(cmd.name(), "evalsha");
+    }
+
+    #[test]
+    fn the_outbox_is_checked_once_per_poll_unless_dirty() {
+        let hint = DrainHint::default();
+        let poll = Duration::from_secs(1);
+        assert!(hint.check_due(10_000, poll), "never checked");
+        assert!(!hint.check_due(10_500, poll), "checked 0.5 s ago");
+        assert!(hint.check_due(11_000, poll), "a poll later");
+        hint.set_dirty(true);
+        assert!(hint.check_due(11_001, poll), "dirty: every request");
+        assert!(hint.check_due(11_001, poll), "even within the same ms");
+        hint.set_dirty(false);
+        assert!(!hint.check_due(11_002, poll));
+    }
+
+    #[test]
+    fn keys_round_trip_through_their_suffix() {
+        let cache = Cache::new(
+            UpstashClient::new(
+                reqwest::Client::new(),
+                "http://x",
+                "t",
+                Duration::from_secs(1),
+            ),
+            "enghub",
+        );
+        let key = CacheKey::PersonMe("u1".into());
+        assert_eq!(key.suffix(), "person-me:u1");
+        assert_eq!(
+            cache
+                .invalidate_suffixes_command(&[key.suffix()])
+                .map(|c| c.name().to_string()),
+            cache
+                .invalidate_command(&[key])
+                .map(|c| c.name().to_string())
+        );
     }
 
     #[test]

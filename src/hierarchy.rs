@@ -37,6 +37,13 @@
 //! grants reading notes). A person without a manager can thus be given one
 //! only by an org admin. Creating a person with a manager, and editing other
 //! fields, stay open. `ENGHUB_REPORTING_LINE_POLICY=open` turns the rule off.
+//!
+//! **Outages.** [`lock_reporting_lines`] (and the claim procedures, through
+//! [`fence_grants`]) first place a grant fence in Redis: while one is active,
+//! checks answer from Postgres and fills write nothing, so a grant revoked by
+//! the transaction is never honoured again even if its invalidation is lost.
+//! When the fence cannot be placed the change is refused (503) before it
+//! writes anything.
 
 use std::sync::LazyLock;
 
@@ -59,13 +66,26 @@ pub const EMPTY_CHAIN_MEMBER: &str = "";
 pub const CYCLE_MESSAGE: &str =
     "Cannot set this manager — it would create a circular reporting chain.";
 
+/// The generation a fenced check reports (see [`crate::cache::fence_grants`]):
+/// never a real one, so no fill after it can write.
+pub const FENCED: &str = "fenced";
+
 /// The warm check. KEYS = clerk-person, mgmt-chain, gen of mgmt-chain, gen of
-/// clerk-person. Returns `{viewer or nil, chain cached (0/1), member (0/1),
-/// chain generation, clerk-person generation, chain members}`; the members
-/// only when the mapping is missing but the chain is cached, so the viewer
-/// read from Postgres can be tested against them without another request.
+/// clerk-person, grant fences (optional). Returns `{viewer or nil, chain
+/// cached (0/1), member (0/1), chain generation, clerk-person generation,
+/// chain members}`; the members only when the mapping is missing but the
+/// chain is cached, so the viewer read from Postgres can be tested against
+/// them without another request. While a grant fence is active it reports
+/// nothing cached and both generations as [`FENCED`].
 pub const CHECK_LUA: &str = r#"#!lua flags=allow-key-locking
 -- enghub management-chain check: clerk-person mapping + chain membership
+if KEYS[5] then
+  local t = redis.call("TIME")
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if redis.call("ZCOUNT", KEYS[5], now, "+inf") > 0 then
+    return { false, 0, 0, "fenced", "fenced", {} }
+  end
+end
 local viewer = redis.call("GET", KEYS[1])
 local cached = redis.call("EXISTS", KEYS[2])
 local member = 0
@@ -79,11 +99,18 @@ return { viewer, cached, member, redis.call("GET", KEYS[3]) or "0", redis.call("
 "#;
 
 /// The fill after a cold check. KEYS = mgmt-chain, its gen, clerk-person, its
-/// gen. ARGV = chain gen seen ("" = leave the chain alone), chain ttl,
+/// gen, grant fences (optional: while one is active nothing is written). ARGV = chain gen seen ("" = leave the chain alone), chain ttl,
 /// clerk gen seen ("" = leave the mapping alone), viewer id, mapping ttl,
 /// chain members... Returns 1 per chain written + 2 per mapping written.
 pub const FILL_LUA: &str = r#"#!lua flags=allow-key-locking
 -- enghub management-chain fill: generation-checked, atomic replace
+if KEYS[5] then
+  local t = redis.call("TIME")
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if redis.call("ZCOUNT", KEYS[5], now, "+inf") > 0 then
+    return 0
+  end
+end
 local written = 0
 if ARGV[1] ~= "" and (redis.call("GET", KEYS[2]) or "0") == ARGV[1] then
   redis.call("DEL", KEYS[1])
@@ -160,6 +187,7 @@ pub fn check_command(cache: &Cache, clerk_user_id: &str, person_id: &str) -> Com
             cache.key(&chain_key),
             cache.generation_key(&chain_key),
             cache.generation_key(&clerk_key),
+            cache.grant_fence_key(),
         ],
         Vec::<Arg>::new(),
     )
@@ -224,7 +252,9 @@ pub async fn is_in_management_chain_after(
         let viewer = crate::db::people::id_by_clerk_user(&mut conn, clerk_user_id).await?;
         drop(conn);
         let allowed = viewer.as_ref().is_some_and(|v| members.contains(v));
-        if let (Some(v), Some(generation)) = (&viewer, &clerk_generation) {
+        if let (Some(v), Some(generation)) =
+            (&viewer, clerk_generation.as_ref().filter(|g| *g != FENCED))
+        {
             let fill = fill_command(
                 cache,
                 &chain_key,
@@ -246,7 +276,10 @@ pub async fn is_in_management_chain_after(
         .viewer
         .as_ref()
         .is_some_and(|v| read.chain.iter().any(|m| m == v));
-    if let (Some(chain_generation), Some(clerk_generation)) = (chain_generation, clerk_generation) {
+    if let (Some(chain_generation), Some(clerk_generation)) = (
+        chain_generation.filter(|g| g != FENCED),
+        clerk_generation.filter(|g| g != FENCED),
+    ) {
         let write_chain = read.subject_exists;
         let write_mapping = cached_viewer.is_none() && read.viewer.is_some();
         if write_chain || write_mapping {
@@ -295,16 +328,42 @@ fn fill_command(
             cache.generation_key(chain_key),
             cache.key(clerk_key),
             cache.generation_key(clerk_key),
+            cache.grant_fence_key(),
         ],
         args,
     )
 }
 
+/// The message of a reporting-line or claim change refused because Upstash
+/// could not be reached (SERVICE_UNAVAILABLE, nothing written).
+pub const GRANTS_UNREACHABLE_MESSAGE: &str =
+    "Reporting lines and claimed records cannot be changed while the cache is unreachable: nothing was changed, try again shortly.";
+
+/// Makes a change of reporting lines or claims safe to commit: places a grant
+/// fence ([`crate::cache::fence_grants`]), or answers SERVICE_UNAVAILABLE
+/// [`GRANTS_UNREACHABLE_MESSAGE`] when Upstash cannot be reached. Call it
+/// before any write of the change, so a refused change writes nothing.
+///
+/// Why refuse: such a change revokes grants cached in `mgmt-chain` /
+/// `clerk-person` keys, which every instance trusts. Without the fence, an
+/// invalidation lost after the commit would leave the grant cached, and an
+/// instance that never saw the outage would honour it once Upstash answers
+/// again.
+pub async fn fence_grants() -> Result<(), ApiError> {
+    crate::cache::fence_grants().await.map_err(|e| {
+        tracing::warn!(reason = %e.0, "reporting-line or claim change refused");
+        TrpcError::new(TrpcCode::ServiceUnavailable, GRANTS_UNREACHABLE_MESSAGE).into()
+    })
+}
+
 /// Serialises manager changes until the end of the caller's transaction. Take
 /// it first, before locking or writing any `people` row, so two changes can
-/// neither close a loop together nor deadlock.
-pub async fn lock_reporting_lines(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    reporting::lock_reporting_lines(conn).await
+/// neither close a loop together nor deadlock. Places the grant fence first
+/// (refused with SERVICE_UNAVAILABLE, before any write, when Upstash cannot
+/// be reached): see [`fence_grants`].
+pub async fn lock_reporting_lines(conn: &mut PgConnection) -> Result<(), ApiError> {
+    fence_grants().await?;
+    Ok(reporting::lock_reporting_lines(conn).await?)
 }
 
 /// BAD_REQUEST [`CYCLE_MESSAGE`] if `new_manager` managing `person` would close

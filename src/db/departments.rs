@@ -102,8 +102,44 @@ pub async fn exists(conn: &mut PgConnection, id: &str) -> Result<bool, sqlx::Err
     Ok(row.is_some())
 }
 
+/// Locks, in the order every multi-row write follows (departments, then
+/// titles, then people; ids sorted within each table), the rows a merge of
+/// `merge_ids` into `keep_id` writes: both departments, the titles and the
+/// people of the merged ones. Returns which of `keep_id` and `merge_ids`
+/// still exist once locked: a department merged away by a concurrent merge is
+/// gone when its lock is granted. `FOR NO KEY UPDATE` leaves the foreign-key
+/// checks of concurrent person/title writes free to run. Run inside a
+/// transaction, before [`merge`].
+pub async fn lock_for_merge(
+    conn: &mut PgConnection,
+    keep_id: &str,
+    merge_ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut all: Vec<String> = merge_ids.to_vec();
+    all.push(keep_id.to_string());
+    let existing: Vec<String> = crate::db::sql::query_scalar(
+        "SELECT id FROM roles WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+    )
+    .bind(&all)
+    .fetch_all(&mut *conn)
+    .await?;
+    crate::db::sql::query(
+        "SELECT id FROM titles WHERE department_id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+    )
+    .bind(merge_ids)
+    .execute(&mut *conn)
+    .await?;
+    crate::db::sql::query(
+        "SELECT id FROM people WHERE role_id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+    )
+    .bind(merge_ids)
+    .execute(&mut *conn)
+    .await?;
+    Ok(existing)
+}
+
 /// Moves people and titles of `merge_ids` to `keep_id`, then deletes
-/// `merge_ids`. Run inside a transaction.
+/// `merge_ids`. Run inside a transaction. Lock first with [`lock_for_merge`].
 pub async fn merge(
     conn: &mut PgConnection,
     keep_id: &str,

@@ -16,6 +16,7 @@ pub mod github;
 pub mod health_assessments;
 pub mod key_results;
 pub mod meetings;
+pub mod outbox;
 pub mod people;
 pub mod project_links;
 pub mod projects;

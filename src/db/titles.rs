@@ -125,8 +125,42 @@ pub async fn set_positions(
     .await
 }
 
+/// Locks the titles `ids` in id order (`FOR NO KEY UPDATE`) and returns those
+/// that exist (one deleted by a concurrent write is gone once its lock is
+/// granted). Every multi-row write of titles takes these locks first, so two
+/// of them wait for each other instead of deadlocking.
+pub async fn lock(conn: &mut PgConnection, ids: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    crate::db::sql::query_scalar(
+        "SELECT id FROM titles WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}
+
+/// [`lock`] of `keep_id` and `merge_ids`, then of the people holding a
+/// merged title (ids sorted): the rows [`merge`] writes, in the order every
+/// multi-row write follows (titles before people). Returns the titles that
+/// still exist.
+pub async fn lock_for_merge(
+    conn: &mut PgConnection,
+    keep_id: &str,
+    merge_ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut all: Vec<String> = merge_ids.to_vec();
+    all.push(keep_id.to_string());
+    let existing = lock(&mut *conn, &all).await?;
+    crate::db::sql::query(
+        "SELECT id FROM people WHERE title_id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+    )
+    .bind(merge_ids)
+    .execute(&mut *conn)
+    .await?;
+    Ok(existing)
+}
+
 /// Moves people of `merge_ids` to `keep_id`, then deletes `merge_ids`. Run
-/// inside a transaction.
+/// inside a transaction. Lock first with [`lock_for_merge`].
 pub async fn merge(
     conn: &mut PgConnection,
     keep_id: &str,

@@ -94,6 +94,11 @@ pub async fn handle(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
         }
     }
 
+    // Upstash answered the replay check: a good moment to apply invalidations
+    // left pending by an outage (see `functions::outbox`).
+    if let Err(e) = super::outbox::drain(app, &app.cache).await {
+        tracing::warn!(error = %e, "cache outbox drain failed");
+    }
     match single_project(&body) {
         Some(project_id) => sync_one(app, &project_id).await,
         None => sync_all(app, &message, &parts.headers).await,

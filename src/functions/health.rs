@@ -1,4 +1,7 @@
-//! `GET /api/health`: liveness plus a check of each dependency.
+//! `GET /api/health`: liveness plus a check of each dependency, and the depth
+//! of the cache outbox (invalidations waiting for Upstash; drained here first
+//! when Upstash answers, see `functions::outbox`): `cacheOutbox` is the number
+//! of keys still pending, `null` when Postgres could not be asked.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +39,13 @@ pub async fn handle(app: &Arc<App>, _req: Request<Bytes>) -> Response<Bytes> {
         }
     };
     let (pg, rd) = tokio::join!(postgres, redis);
+    let outbox_depth = if pg.is_err() {
+        None
+    } else if rd.is_ok() {
+        super::outbox::drain(app, &app.cache).await.ok()
+    } else {
+        super::outbox::depth(app).await
+    };
     let word = |r: &Result<(), String>| if r.is_ok() { "ok" } else { "error" };
     let healthy = pg.is_ok() && rd.is_ok();
     if let Err(e) = &pg {
@@ -54,6 +64,7 @@ pub async fn handle(app: &Arc<App>, _req: Request<Bytes>) -> Response<Bytes> {
             "status": if healthy { "ok" } else { "error" },
             "postgres": word(&pg),
             "redis": word(&rd),
+            "cacheOutbox": outbox_depth,
         }),
     )
 }

@@ -12,9 +12,11 @@ use crate::trpc::Kind;
 
 mod cron;
 mod health;
+mod outbox;
 mod respond;
 mod trpc;
 
+pub use outbox::POLL as OUTBOX_POLL;
 pub use respond::json_response;
 
 /// The four functions of the deployment.

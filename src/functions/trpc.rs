@@ -7,10 +7,17 @@
 //! Round trips to Upstash for a batch: one pipeline with every rate-limit
 //! check, every cache read and every probe (a check a resolver needs, such as
 //! the management chain); if some cached call missed, one more pipeline
-//! with all write-backs; for mutations, one command after the commits that
-//! deletes every invalidated key. If Upstash fails, queries are answered from
-//! Postgres, mutations still commit, and rate limiting follows
+//! with all write-backs; for mutations, one pipeline after the commits that
+//! deletes every invalidated key and lifts the grant fences the calls placed
+//! (a change of reporting lines or claims places one before it writes: one
+//! more round trip, see `cache::fence_grants`). If Upstash fails, queries are answered from
+//! Postgres, mutations still commit (except changes of reporting lines or
+//! claims: SERVICE_UNAVAILABLE, see `hierarchy::fence_grants`), and rate limiting follows
 //! `RATE_LIMIT_ON_ERROR`; the request logs one warning.
+//!
+//! Invalidations that fail after a commit go to the cache outbox (Postgres);
+//! a due outbox drain rides at the head of the first pipeline, before the
+//! reads (see `functions::outbox`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,10 +27,11 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 
+use super::outbox;
 use super::respond::{apply_cors, preflight};
 use crate::app::App;
 use crate::auth::{self, AuthError, Identity};
-use crate::cache::{Cache, CacheKey, Lookup, Ticket};
+use crate::cache::{Cache, CacheKey, CallScope, Lookup, Ticket};
 use crate::config::RateLimitOnError;
 use crate::procedures::Ctx;
 use crate::ratelimit::{now_ms, Limiter};
@@ -76,8 +84,11 @@ struct Tally {
     /// The first Upstash failure of the request, if any (logged once, with
     /// the request's line, at warning level).
     redis_error: Option<String>,
-    /// Keys whose invalidation failed after a commit: stale until their TTL.
+    /// Keys whose invalidation failed after a commit (recorded in the cache
+    /// outbox).
     stale_keys: Vec<String>,
+    /// Keys of the cache outbox this request deleted.
+    outbox_drained: usize,
 }
 
 impl Tally {
@@ -171,7 +182,7 @@ async fn handle_in_scope(
     }
     let user = identity.and_then(Result::ok);
 
-    let orphaned = first_round_trip(
+    let (orphaned, reached) = first_round_trip(
         app,
         &cache,
         function_kind,
@@ -180,7 +191,10 @@ async fn handle_in_scope(
         &mut tally,
     )
     .await;
-    let results = run_resolvers(app, &cache, user, &request, slots, orphaned, &mut tally).await;
+    let results = run_resolvers(
+        app, &cache, user, &request, slots, orphaned, reached, &mut tally,
+    )
+    .await;
 
     let mut res = wire::respond(&request, &results);
     apply_cors(allowed, &parts.headers, &mut res);
@@ -197,6 +211,7 @@ async fn handle_in_scope(
                 rate_limited = tally.rate_limited,
                 redis_error = tally.redis_error.as_deref(),
                 stale_keys = ?tally.stale_keys,
+                outbox_drained = tally.outbox_drained,
                 upstash_round_trips = costs.upstash_round_trips,
                 upstash_ms = costs.upstash_micros as f64 / 1000.0,
                 postgres_queries = costs.pg_queries,
@@ -208,6 +223,8 @@ async fn handle_in_scope(
     }
     // One line per request; a warning when Upstash failed (then Postgres answered).
     if tally.redis_error.is_some() {
+        // Entries recorded meanwhile by other instances: look on the next request.
+        app.outbox_hint.set_dirty(true);
         request_line!(warn, "trpc request (upstash degraded)");
     } else {
         request_line!(info, "trpc request");
@@ -217,6 +234,8 @@ async fn handle_in_scope(
 
 /// What an entry of the first pipeline is for.
 enum Purpose {
+    /// The outbox drain at the head of the pipeline.
+    Drain,
     RateLimit(usize),
     CacheRead(usize, CacheKey, String),
     Probe(usize),
@@ -225,7 +244,8 @@ enum Purpose {
 /// The first Upstash round trip: every rate-limit check, cache read and
 /// probe of the batch in one pipeline. Returns the fill locks taken by calls
 /// that were then rejected (they must be released, or other readers of those
-/// keys would wait for nothing).
+/// keys would wait for nothing), and whether Upstash answered (resolvers
+/// learn it through `cache::CallScope`).
 async fn first_round_trip(
     app: &Arc<App>,
     cache: &Cache,
@@ -233,7 +253,7 @@ async fn first_round_trip(
     user: Option<&Identity>,
     slots: &mut [Slot],
     tally: &mut Tally,
-) -> Vec<Ticket> {
+) -> (Vec<Ticket>, bool) {
     let now = now_ms();
     let limiter = match kind {
         Kind::Query => Limiter::general(&app.config.key_prefix),
@@ -242,6 +262,12 @@ async fn first_round_trip(
     let limits_on = app.config.rate_limits_enabled();
     let mut commands: Vec<Command> = Vec::new();
     let mut purposes: Vec<Purpose> = Vec::new();
+    // Pending invalidations first: the reads below then see their effect.
+    let mut drain = outbox::due(app, cache).await;
+    if let Some(d) = &drain {
+        commands.push(d.command.clone());
+        purposes.push(Purpose::Drain);
+    }
     for (i, slot) in slots.iter_mut().enumerate() {
         let Slot::Ready {
             planned, access, ..
@@ -274,14 +300,16 @@ async fn first_round_trip(
     }
     let mut orphaned = Vec::new();
     if commands.is_empty() {
-        return orphaned;
+        return (orphaned, true);
     }
+    let mut reached = true;
     let replies: Vec<Result<Reply, String>> = match cache.redis().pipeline(&commands).await {
         Ok(replies) => replies
             .into_iter()
             .map(|r| r.map_err(|e| e.to_string()))
             .collect(),
         Err(e) => {
+            reached = false;
             tally.degraded("first pipeline", &e);
             let msg = e.to_string();
             commands.iter().map(|_| Err(msg.clone())).collect()
@@ -289,6 +317,15 @@ async fn first_round_trip(
     };
     for (purpose, reply) in purposes.into_iter().zip(replies) {
         match purpose {
+            Purpose::Drain => {
+                if let Err(e) = &reply {
+                    tally.degraded("cache outbox drain", e);
+                }
+                if let Some(d) = drain.take() {
+                    tally.outbox_drained = if reply.is_ok() { d.ids.len() } else { 0 };
+                    outbox::settle(app, d, reply.is_ok()).await;
+                }
+            }
             Purpose::RateLimit(i) => {
                 let uid = user.map(|u| u.user_id.as_str()).unwrap_or("anonymous");
                 let verdict = reply
@@ -351,11 +388,13 @@ async fn first_round_trip(
             }
         }
     }
-    orphaned
+    (orphaned, reached)
 }
 
 /// Runs every call still waiting (concurrently), then writes back cache
-/// misses in one pipeline and deletes invalidated keys in one command.
+/// misses in one pipeline and deletes invalidated keys in one command (or,
+/// if that fails, records them in the cache outbox).
+#[allow(clippy::too_many_arguments)]
 async fn run_resolvers(
     app: &Arc<App>,
     cache: &Cache,
@@ -363,6 +402,7 @@ async fn run_resolvers(
     request: &wire::TrpcRequest,
     slots: Vec<Slot>,
     orphaned: Vec<Ticket>,
+    reached: bool,
     tally: &mut Tally,
 ) -> Vec<CallResult> {
     // Calls of a batch that missed the same key run once: the one holding the
@@ -426,6 +466,7 @@ async fn run_resolvers(
                                             data: Some(v),
                                             invalidate: vec![],
                                         }),
+                                        vec![],
                                     )
                                 }
                                 Ok(Lookup::Miss(t)) => ticket = Some(t),
@@ -433,7 +474,9 @@ async fn run_resolvers(
                             }
                         }
                     }
-                    (i, path, ticket, (planned.run)(ctx).await)
+                    let scope = CallScope::new(reached, cache.clone());
+                    let outcome = scope.run((planned.run)(ctx)).await;
+                    (i, path, ticket, outcome, scope.fences())
                 });
             }
         }
@@ -445,7 +488,9 @@ async fn run_resolvers(
     let mut write_back: Vec<(Ticket, Value)> =
         orphaned.into_iter().map(|t| (t, Value::Null)).collect();
     let mut invalidate = Vec::new();
-    for (i, path, ticket, outcome) in outcomes {
+    let mut fences = Vec::new();
+    for (i, path, ticket, outcome, call_fences) in outcomes {
+        fences.extend(call_fences);
         results[i] = Some(match outcome {
             Ok(Output {
                 data,
@@ -473,18 +518,34 @@ async fn run_resolvers(
             tally.degraded("cache write-back", &e);
         }
     }
-    if !invalidate.is_empty() {
-        // The writes are committed: a lost invalidation serves stale data for
-        // a whole TTL, so a transient failure is retried once (not when this
-        // request already found Upstash unreachable).
-        let mut outcome = cache.invalidate(&invalidate).await;
+    // One round trip: the invalidation, then the lifting of the grant fences
+    // placed by the calls (see `cache::fence_grants`).
+    let commands: Vec<Command> = cache
+        .invalidate_command(&invalidate)
+        .into_iter()
+        .chain(cache.unfence_command(&fences))
+        .collect();
+    if !commands.is_empty() {
+        // The writes are committed: a lost invalidation goes to the cache
+        // outbox, so a transient failure is retried once first (not when this
+        // request already found Upstash unreachable). A fence that cannot be
+        // lifted expires by itself.
+        let send = || async {
+            for reply in cache.redis().pipeline(&commands).await? {
+                reply.map_err(crate::upstash::UpstashError::Redis)?;
+            }
+            Ok::<(), crate::upstash::UpstashError>(())
+        };
+        let mut outcome = send().await;
         if outcome.is_err() && tally.redis_error.is_none() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            outcome = cache.invalidate(&invalidate).await;
+            outcome = send().await;
         }
-        if let Err(e) = outcome {
+        if let (Err(e), false) = (outcome, invalidate.is_empty()) {
             tally.degraded("invalidation after commit", &e);
             tally.stale_keys = invalidate.iter().map(|k| cache.key(k)).collect();
+            // Deleted by the next request that reaches Upstash (any instance).
+            outbox::record(app, &invalidate).await;
         }
     }
     results

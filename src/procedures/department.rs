@@ -113,7 +113,10 @@ impl FromInput for MergeInput {
 
 async fn merge(ctx: Ctx, input: MergeInput) -> Result<Mutated<Nothing>, ApiError> {
     let mut tx = ctx.app.db.begin().await?;
-    if !departments::exists(&mut tx, &input.keep_id).await? {
+    // Locked before checked: a survivor merged away by a concurrent merge is
+    // NOT_FOUND here, never a foreign-key error or a deadlock later.
+    let existing = departments::lock_for_merge(&mut tx, &input.keep_id, &input.merge_ids).await?;
+    if !existing.contains(&input.keep_id) {
         return Err(not_found(&input.keep_id));
     }
     departments::merge(&mut tx, &input.keep_id, &input.merge_ids).await?;

@@ -453,6 +453,7 @@ fn claim_keys(clerk_user_id: &str) -> Vec<CacheKey> {
 /// CONFLICT (the original silently took it over, procedures.md §9 item 1).
 async fn claim_as_me(ctx: Ctx, input: ClaimInput) -> Result<Mutated<Person>, ApiError> {
     let user = ctx.user_id()?.to_string();
+    hierarchy::fence_grants().await?;
     let mut tx = ctx.app.db.begin().await?;
     // Both rows written here (the target and the caller's current record) are
     // locked at once in id order, as `person.delete` locks the rows it writes.
@@ -479,6 +480,7 @@ async fn claim_as_me(ctx: Ctx, input: ClaimInput) -> Result<Mutated<Person>, Api
 
 async fn unclaim_me(ctx: Ctx, _: MeInput) -> Result<Mutated<Nothing>, ApiError> {
     let user = ctx.user_id()?.to_string();
+    hierarchy::fence_grants().await?;
     let mut conn = ctx.app.db.acquire().await?;
     people::unclaim(&mut conn, &user, None).await?;
     Ok(Mutated::new(Nothing, claim_keys(&user)))

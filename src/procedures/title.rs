@@ -124,6 +124,8 @@ async fn reorder(ctx: Ctx, input: ReorderInput) -> Result<Mutated<Vec<Title>>, A
         last.iter().map(|(id, pos)| (id.to_string(), *pos)).unzip();
 
     let mut tx = ctx.app.db.begin().await?;
+    // Rows locked in id order first: overlapping reorders wait, never deadlock.
+    titles::lock(&mut tx, &ids).await?;
     let updated = titles::set_positions(&mut tx, &ids, &positions).await?;
     if updated.len() != ids.len() {
         let missing = ids
@@ -145,7 +147,9 @@ async fn reorder(ctx: Ctx, input: ReorderInput) -> Result<Mutated<Vec<Title>>, A
 
 async fn merge(ctx: Ctx, input: MergeInput) -> Result<Mutated<Nothing>, ApiError> {
     let mut tx = ctx.app.db.begin().await?;
-    if !titles::exists(&mut tx, &input.keep_id).await? {
+    // Locked before checked (see `department.merge`).
+    let existing = titles::lock_for_merge(&mut tx, &input.keep_id, &input.merge_ids).await?;
+    if !existing.contains(&input.keep_id) {
         return Err(not_found(&input.keep_id));
     }
     titles::merge(&mut tx, &input.keep_id, &input.merge_ids).await?;

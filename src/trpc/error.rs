@@ -195,24 +195,147 @@ impl ApiError {
         match self {
             ApiError::Trpc(e) => e.clone(),
             ApiError::Db(sqlx::Error::RowNotFound) => TrpcError::not_found("Record not found"),
-            ApiError::Db(sqlx::Error::Database(db)) => {
-                let constraint = db.constraint().unwrap_or_default().to_string();
-                match db.kind() {
-                    sqlx::error::ErrorKind::UniqueViolation => TrpcError::conflict(format!(
-                        "A record with the same unique value already exists ({constraint})."
-                    )),
-                    sqlx::error::ErrorKind::ForeignKeyViolation => TrpcError::bad_request(format!(
-                        "A referenced record does not exist ({constraint})."
-                    )),
-                    sqlx::error::ErrorKind::NotNullViolation
-                    | sqlx::error::ErrorKind::CheckViolation => {
-                        TrpcError::bad_request(format!("Invalid value ({constraint})."))
-                    }
-                    _ => TrpcError::internal(),
-                }
-            }
+            ApiError::Db(sqlx::Error::Database(db)) => constraint_error(db.as_ref()),
             ApiError::Db(_) | ApiError::Internal(_) => TrpcError::internal(),
         }
+    }
+}
+
+/// What a constraint violation means to the caller, in words (procedures.md
+/// §9 item 26): which kind of record conflicted or is missing, and for a
+/// unique name the name, e.g. `A department named "Eng" already exists.` It
+/// never contains the constraint's name or the driver's text. Built from the
+/// violated table, the constraint and Postgres' `Key (cols)=(vals)` detail,
+/// so every constraint of the schema (and of later migrations) is covered;
+/// other database errors are INTERNAL_SERVER_ERROR.
+pub fn constraint_error(db: &dyn sqlx::error::DatabaseError) -> TrpcError {
+    use sqlx::error::ErrorKind;
+    let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
+    let table = pg.and_then(|e| e.table()).unwrap_or_default();
+    let constraint = db.constraint().unwrap_or_default();
+    let (columns, values) = pg
+        .and_then(|e| e.detail())
+        .map(parse_key_detail)
+        .unwrap_or_default();
+    // Prisma's names are `<table>_<columns>_key` / `<table>_<column>_fkey`.
+    let named_columns = |suffix: &str| -> Vec<String> {
+        if !columns.is_empty() {
+            return columns.clone();
+        }
+        constraint
+            .strip_prefix(&format!("{table}_"))
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .map(|c| vec![c.to_string()])
+            .unwrap_or_default()
+    };
+    let thing = if table.is_empty() {
+        "record".to_string()
+    } else {
+        entity(table)
+    };
+    match db.kind() {
+        ErrorKind::UniqueViolation => {
+            let cols = named_columns("_key");
+            let message = match (cols.as_slice(), values.as_slice()) {
+                ([c], [v]) if c == "name" => {
+                    format!("A {thing} named \"{}\" already exists.", shorten(v))
+                }
+                ([c], _) => format!("A {thing} with this {} already exists.", words(c)),
+                ([], _) => format!("This {thing} already exists."),
+                (cs, _) => format!(
+                    "A {thing} with the same {} already exists.",
+                    cs.iter()
+                        .map(|c| referenced(c))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            };
+            TrpcError::conflict(message)
+        }
+        ErrorKind::ForeignKeyViolation => {
+            if !table.is_empty() && constraint.starts_with(&format!("{table}_")) {
+                // The written row points at a row that does not exist (or no
+                // longer: deleted or merged away meanwhile).
+                let target = named_columns("_fkey")
+                    .first()
+                    .map(|c| referenced(c))
+                    .unwrap_or_else(|| "referenced record".into());
+                TrpcError::bad_request(format!("The {target} does not exist."))
+            } else {
+                TrpcError::conflict(format!(
+                    "This {thing} is still referenced by other records."
+                ))
+            }
+        }
+        ErrorKind::NotNullViolation => match pg.and_then(|e| e.column()) {
+            Some(c) => TrpcError::bad_request(format!("A {thing} needs a {}.", words(c))),
+            None => TrpcError::bad_request(format!("A required value of this {thing} is missing.")),
+        },
+        ErrorKind::CheckViolation => {
+            TrpcError::bad_request(format!("Invalid value for this {thing}."))
+        }
+        _ => TrpcError::internal(),
+    }
+}
+
+/// `Key (a, b)=(x, y) already exists.` → `(["a","b"], ["x","y"])`; the values
+/// only when there is one column (a value may itself contain `, `).
+fn parse_key_detail(detail: &str) -> (Vec<String>, Vec<String>) {
+    let Some(open) = detail.find('(') else {
+        return Default::default();
+    };
+    let Some(close) = detail[open..].find(")=(").map(|i| open + i) else {
+        return Default::default();
+    };
+    let columns: Vec<String> = detail[open + 1..close]
+        .split(", ")
+        .map(|c| c.trim_matches('"').to_string())
+        .collect();
+    let rest = &detail[close + 3..];
+    let values = match (columns.len(), rest.rfind(')')) {
+        (1, Some(end)) => vec![rest[..end].to_string()],
+        _ => vec![],
+    };
+    (columns, values)
+}
+
+/// A value quoted in a message, cut to 100 characters.
+fn shorten(v: &str) -> String {
+    if v.chars().count() <= 100 {
+        v.to_string()
+    } else {
+        format!("{}…", v.chars().take(100).collect::<String>())
+    }
+}
+
+fn words(column: &str) -> String {
+    column.replace('_', " ")
+}
+
+/// What a table's rows are called in messages.
+fn entity(table: &str) -> String {
+    match table {
+        "roles" => "department".into(),
+        "people" => "person".into(),
+        "team_members" => "project member".into(),
+        "person_comments" => "comment".into(),
+        "github_syncs" => "GitHub sync".into(),
+        "contributor_stats" => "contributor statistic".into(),
+        other => other.strip_suffix('s').unwrap_or(other).replace('_', " "),
+    }
+}
+
+/// What a referencing column points at, in messages (`role_id` → department).
+fn referenced(column: &str) -> String {
+    let base = column.strip_suffix("_id").unwrap_or(column);
+    match base {
+        "role" => "department".into(),
+        "template" => "meeting template".into(),
+        "author_person" => "author".into(),
+        "old_manager" | "new_manager" => "manager".into(),
+        "live_team" => "team".into(),
+        "team_member" => "project member".into(),
+        other => words(other),
     }
 }
 
@@ -250,6 +373,29 @@ mod tests {
         .envelope(None);
         assert!(v["error"]["data"].get("path").is_none());
         assert_eq!(v["error"]["code"], -32015);
+    }
+
+    #[test]
+    fn key_details_name_columns_and_a_single_value() {
+        assert_eq!(
+            parse_key_detail("Key (name)=(Eng, Ops) already exists."),
+            (vec!["name".to_string()], vec!["Eng, Ops".to_string()])
+        );
+        assert_eq!(
+            parse_key_detail("Key (person_id, project_id)=(a, b) already exists.").0,
+            vec!["person_id".to_string(), "project_id".to_string()]
+        );
+        assert_eq!(parse_key_detail("no detail"), (vec![], vec![]));
+    }
+
+    #[test]
+    fn tables_and_columns_read_as_words() {
+        assert_eq!(entity("roles"), "department");
+        assert_eq!(entity("meeting_templates"), "meeting template");
+        assert_eq!(entity("quarterly_goals"), "quarterly goal");
+        assert_eq!(referenced("role_id"), "department");
+        assert_eq!(referenced("title_id"), "title");
+        assert_eq!(referenced("manager_id"), "manager");
     }
 
     #[test]

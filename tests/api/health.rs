@@ -13,7 +13,7 @@ async fn health_is_ok_when_postgres_and_redis_answer() {
     assert_eq!(status, 200);
     assert_eq!(
         body,
-        json!({"status": "ok", "postgres": "ok", "redis": "ok"})
+        json!({"status": "ok", "postgres": "ok", "redis": "ok", "cacheOutbox": 0})
     );
 }
 
@@ -27,7 +27,7 @@ async fn health_is_503_naming_redis_when_the_bridge_is_gone() {
     assert_eq!(status, 503);
     assert_eq!(
         body,
-        json!({"status": "error", "postgres": "ok", "redis": "error"})
+        json!({"status": "error", "postgres": "ok", "redis": "error", "cacheOutbox": 0})
     );
 }
 
