@@ -696,11 +696,11 @@ async fn membership(app: &TestApp, person: &str) -> String {
     id
 }
 
-/// `(first name, department, memberships of p1, team memberships)` of
+/// `(first name, department (`role_id`), memberships of p1, team memberships)` of
 /// `person`: what a `teamMember` mutation writes besides the manager.
 async fn member_state(app: &TestApp, person: &str) -> (String, Option<String>, i64, i64) {
     sqlx::query_as(
-        "SELECT p.first_name, p.department_id,
+        "SELECT p.first_name, p.role_id,
                 (SELECT count(*) FROM team_members tm
                  WHERE tm.person_id = p.id AND tm.project_id = 'p1'),
                 (SELECT count(*) FROM team_memberships ms
@@ -717,7 +717,10 @@ async fn member_state(app: &TestApp, person: &str) -> (String, Option<String>, i
 /// the person's manager (`old`: the subject has one, else none); a refusal
 /// creates no membership either.
 async fn member_create_case(app: &TestApp, o: &Org, caller: Caller, old: bool) {
-    let case = format!("teamMember.create ({}) by {caller:?}", ["set", "change"][old as usize]);
+    let case = format!(
+        "teamMember.create ({}) by {caller:?}",
+        ["set", "change"][old as usize]
+    );
     let (old_manager, new_manager) = if old {
         (Some(o.manager.clone()), o.director.clone())
     } else {
@@ -757,7 +760,12 @@ async fn member_create_case(app: &TestApp, o: &Org, caller: Caller, old: bool) {
         assert_eq!((department, members, teams), (None, 1, 1), "{case}");
         assert_ne!(first, "Moved", "{case}");
     } else {
-        assert_forbidden(status, &body, if old { NOT_ABOVE } else { NO_MANAGER }, &case);
+        assert_forbidden(
+            status,
+            &body,
+            if old { NOT_ABOVE } else { NO_MANAGER },
+            &case,
+        );
         assert_eq!(manager_of(app, &s.id).await, Some(old_manager), "{case}");
         assert!(changes(app, &s.id).await.is_empty(), "{case}");
         let (_, _, members, teams) = member_state(app, &s.id).await;
@@ -781,7 +789,10 @@ async fn team_member_create_moves_an_existing_person_only_for_admins_and_the_man
 /// director (`clear`: to nobody); a refusal changes neither the person nor
 /// its teams.
 async fn member_update_case(app: &TestApp, o: &Org, caller: Caller, clear: bool) {
-    let case = format!("teamMember.update ({}) by {caller:?}", ["change", "clear"][clear as usize]);
+    let case = format!(
+        "teamMember.update ({}) by {caller:?}",
+        ["change", "clear"][clear as usize]
+    );
     let s = subject(app, &format!("mu{clear}{caller:?}"), Some(&o.manager)).await;
     let email = email_of(app, &s.id).await;
     let member = membership(app, &s.id).await;
@@ -830,8 +841,7 @@ async fn member_update_case(app: &TestApp, o: &Org, caller: Caller, clear: bool)
 }
 
 #[tokio::test]
-async fn team_member_update_changing_or_clearing_a_manager_is_for_admins_and_the_managers_above()
-{
+async fn team_member_update_changing_or_clearing_a_manager_is_for_admins_and_the_managers_above() {
     let app = spawn_policy_app("managers").await;
     let o = org(&app).await;
     project(&app).await;

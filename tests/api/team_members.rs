@@ -411,7 +411,9 @@ async fn update_changes_the_manager_with_history_subtree_chains_and_people_views
     // Omitting the manager removes it (as in the original), recorded too.
     let mut removed = member("Moved", "Person", "moved@x.io");
     removed["id"] = created["id"].clone();
-    let (status, body) = app.mutate_as("user_new", "teamMember.update", removed).await;
+    let (status, body) = app
+        .mutate_as("user_new", "teamMember.update", removed)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         manager_changes(&app, &moved).await.last().unwrap(),
