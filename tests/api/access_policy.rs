@@ -2,7 +2,8 @@
 //! `person.update` (set, change, clear a manager), `person.create` with a
 //! manager and `person.delete` of someone with reports, for every kind of
 //! caller; the `open` policy; the "make myself the director's manager" attack;
-//! and what an authorized change costs in Postgres statements.
+//! and what an authorized change costs in Postgres statements. The same for
+//! `teamMember.create` (for an existing person) and `teamMember.update`.
 
 use serde_json::{json, Value};
 
@@ -631,4 +632,379 @@ async fn claiming_a_held_managers_record_grants_nothing() {
             .await
             .unwrap();
     assert_eq!(holder.as_deref(), Some(DIRECTOR));
+}
+
+// `teamMember.create` (for an existing person) and `teamMember.update` set
+// managers too: the same matrix through them.
+
+/// Department `d1` and project `p1` with its team `core`, for the
+/// `teamMember` procedures.
+async fn project(app: &TestApp) {
+    for sql in [
+        "INSERT INTO roles (id, name) VALUES ('d1', 'Eng')",
+        "INSERT INTO projects (id, name, updated_at) VALUES ('p1', 'Apollo', now())",
+        "INSERT INTO teams (id, name, project_id) VALUES ('core', 'Core', 'p1')",
+    ] {
+        sqlx::query(sql).execute(&app.db).await.unwrap();
+    }
+}
+
+async fn email_of(app: &TestApp, id: &str) -> String {
+    let (email,): (String,) = sqlx::query_as("SELECT email FROM people WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    email
+}
+
+/// The person's fields and teams of a `teamMember` input for the person with
+/// `email`, in team `core`, with `manager` (`None`: the field omitted, which
+/// `teamMember.update` takes as clearing it).
+fn member_fields(email: &str, manager: Option<&str>) -> Value {
+    let mut v = json!({"firstName": "Moved", "lastName": "Test", "email": email,
+                       "departmentId": "d1", "teamIds": ["core"]});
+    if let Some(m) = manager {
+        v["managerId"] = json!(m);
+    }
+    v
+}
+
+/// `teamMember.create` input adding the person with `email` to `p1`.
+fn member_create_input(email: &str, manager: Option<&str>) -> Value {
+    let mut v = member_fields(email, manager);
+    v["projectId"] = json!("p1");
+    v
+}
+
+/// `teamMember.update` input for membership `id`.
+fn member_update_input(id: &str, email: &str, manager: Option<&str>) -> Value {
+    let mut v = member_fields(email, manager);
+    v["id"] = json!(id);
+    v
+}
+
+/// Makes `person` a member of `p1` (in no team); returns the membership id.
+async fn membership(app: &TestApp, person: &str) -> String {
+    let id = enghub::db::new_id();
+    sqlx::query("INSERT INTO team_members (id, person_id, project_id) VALUES ($1, $2, 'p1')")
+        .bind(&id)
+        .bind(person)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    id
+}
+
+/// `(first name, department (`role_id`), memberships of p1, team memberships)` of
+/// `person`: what a `teamMember` mutation writes besides the manager.
+async fn member_state(app: &TestApp, person: &str) -> (String, Option<String>, i64, i64) {
+    sqlx::query_as(
+        "SELECT p.first_name, p.role_id,
+                (SELECT count(*) FROM team_members tm
+                 WHERE tm.person_id = p.id AND tm.project_id = 'p1'),
+                (SELECT count(*) FROM team_memberships ms
+                 JOIN team_members tm ON tm.id = ms.team_member_id WHERE tm.person_id = p.id)
+         FROM people p WHERE p.id = $1",
+    )
+    .bind(person)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+/// `teamMember.create` for an existing person with a new manager: it changes
+/// the person's manager (`old`: the subject has one, else none); a refusal
+/// creates no membership either.
+async fn member_create_case(app: &TestApp, o: &Org, caller: Caller, old: bool) {
+    let case = format!(
+        "teamMember.create ({}) by {caller:?}",
+        ["set", "change"][old as usize]
+    );
+    let (old_manager, new_manager) = if old {
+        (Some(o.manager.clone()), o.director.clone())
+    } else {
+        (None, o.manager.clone())
+    };
+    let s = subject(app, &format!("mc{old}{caller:?}"), old_manager.as_deref()).await;
+    let email = email_of(app, &s.id).await;
+
+    let (status, body) = app
+        .mutate_with_token(
+            &token(caller, &s),
+            "teamMember.create",
+            member_create_input(&email, Some(&new_manager)),
+        )
+        .await;
+
+    let allowed = if old {
+        may_move_reports(caller)
+    } else {
+        matches!(caller, Caller::AdminByRole | Caller::AdminByEnv)
+    };
+    if allowed {
+        assert_eq!(status, 200, "{case}: {body}");
+        assert_eq!(data(&body)["personId"], json!(s.id), "{case}");
+        assert_eq!(
+            manager_of(app, &s.id).await,
+            Some(Some(new_manager.clone())),
+            "{case}"
+        );
+        assert_eq!(
+            changes(app, &s.id).await,
+            vec![(old_manager, Some(new_manager), clerk_user(caller, &s))],
+            "{case}"
+        );
+        // An existing person keeps its fields; it joined the project's team.
+        let (first, department, members, teams) = member_state(app, &s.id).await;
+        assert_eq!((department, members, teams), (None, 1, 1), "{case}");
+        assert_ne!(first, "Moved", "{case}");
+    } else {
+        assert_forbidden(
+            status,
+            &body,
+            if old { NOT_ABOVE } else { NO_MANAGER },
+            &case,
+        );
+        assert_eq!(manager_of(app, &s.id).await, Some(old_manager), "{case}");
+        assert!(changes(app, &s.id).await.is_empty(), "{case}");
+        let (_, _, members, teams) = member_state(app, &s.id).await;
+        assert_eq!((members, teams), (0, 0), "{case}: no membership created");
+    }
+}
+
+#[tokio::test]
+async fn team_member_create_moves_an_existing_person_only_for_admins_and_the_managers_above() {
+    let app = spawn_policy_app("managers").await;
+    let o = org(&app).await;
+    project(&app).await;
+
+    for caller in CALLERS {
+        member_create_case(&app, &o, caller, true).await;
+        member_create_case(&app, &o, caller, false).await;
+    }
+}
+
+/// `teamMember.update` of a member reporting to the manager: to the
+/// director (`clear`: to nobody); a refusal changes neither the person nor
+/// its teams.
+async fn member_update_case(app: &TestApp, o: &Org, caller: Caller, clear: bool) {
+    let case = format!(
+        "teamMember.update ({}) by {caller:?}",
+        ["change", "clear"][clear as usize]
+    );
+    let s = subject(app, &format!("mu{clear}{caller:?}"), Some(&o.manager)).await;
+    let email = email_of(app, &s.id).await;
+    let member = membership(app, &s.id).await;
+    let new_manager = (!clear).then(|| o.director.clone());
+
+    let (status, body) = app
+        .mutate_with_token(
+            &token(caller, &s),
+            "teamMember.update",
+            member_update_input(&member, &email, new_manager.as_deref()),
+        )
+        .await;
+
+    if may_move_reports(caller) {
+        assert_eq!(status, 200, "{case}: {body}");
+        assert_eq!(data(&body)["personId"], json!(s.id), "{case}");
+        assert_eq!(
+            manager_of(app, &s.id).await,
+            Some(new_manager.clone()),
+            "{case}"
+        );
+        assert_eq!(
+            changes(app, &s.id).await,
+            vec![(Some(o.manager.clone()), new_manager, clerk_user(caller, &s))],
+            "{case}"
+        );
+        assert_eq!(
+            member_state(app, &s.id).await,
+            ("Moved".to_string(), Some("d1".to_string()), 1, 1),
+            "{case}"
+        );
+    } else {
+        assert_forbidden(status, &body, NOT_ABOVE, &case);
+        assert_eq!(
+            manager_of(app, &s.id).await,
+            Some(Some(o.manager.clone())),
+            "{case}"
+        );
+        assert!(changes(app, &s.id).await.is_empty(), "{case}");
+        assert_eq!(
+            member_state(app, &s.id).await,
+            (format!("Subjectmu{clear}{caller:?}"), None, 1, 0),
+            "{case}: person and teams untouched"
+        );
+    }
+}
+
+#[tokio::test]
+async fn team_member_update_changing_or_clearing_a_manager_is_for_admins_and_the_managers_above() {
+    let app = spawn_policy_app("managers").await;
+    let o = org(&app).await;
+    project(&app).await;
+
+    for caller in CALLERS {
+        member_update_case(&app, &o, caller, false).await;
+        member_update_case(&app, &o, caller, true).await;
+    }
+}
+
+#[tokio::test]
+async fn team_member_create_of_a_new_person_with_a_manager_stays_open() {
+    let app = spawn_policy_app("managers").await;
+    let o = org(&app).await;
+    project(&app).await;
+
+    for caller in CALLERS {
+        let case = format!("{caller:?}");
+        let s = subject(&app, &format!("tn{caller:?}"), Some(&o.manager)).await;
+
+        let (status, body) = app
+            .mutate_with_token(
+                &token(caller, &s),
+                "teamMember.create",
+                member_create_input(&format!("hire-{caller:?}@x.io"), Some(&o.director)),
+            )
+            .await;
+
+        assert_eq!(status, 200, "{case}: {body}");
+        let new_id = data(&body)["personId"].as_str().unwrap();
+        assert_eq!(
+            changes(&app, new_id).await,
+            vec![(None, Some(o.director.clone()), clerk_user(caller, &s))],
+            "{case}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_open_policy_lets_anyone_change_reporting_lines_through_team_member() {
+    let app = spawn_policy_app("open").await;
+    let o = org(&app).await;
+    project(&app).await;
+    let top = subject(&app, "top", None).await;
+    let moved = subject(&app, "moved", Some(&o.manager)).await;
+    let cleared = subject(&app, "cleared", Some(&o.manager)).await;
+    let moved_member = membership(&app, &moved.id).await;
+    let cleared_member = membership(&app, &cleared.id).await;
+
+    let (set, set_body) = app
+        .mutate_as(
+            STRANGER,
+            "teamMember.create",
+            member_create_input(&email_of(&app, &top.id).await, Some(&o.manager)),
+        )
+        .await;
+    let (changed, changed_body) = app
+        .mutate_as(
+            PEER,
+            "teamMember.update",
+            member_update_input(
+                &moved_member,
+                &email_of(&app, &moved.id).await,
+                Some(&o.ceo),
+            ),
+        )
+        .await;
+    let (own, own_body) = app
+        .mutate_as(
+            &cleared.clerk_user,
+            "teamMember.update",
+            member_update_input(&cleared_member, &email_of(&app, &cleared.id).await, None),
+        )
+        .await;
+
+    assert_eq!(set, 200, "{set_body}");
+    assert_eq!(
+        changes(&app, &top.id).await,
+        vec![(None, Some(o.manager.clone()), STRANGER.to_string())]
+    );
+    assert_eq!(changed, 200, "{changed_body}");
+    assert_eq!(manager_of(&app, &moved.id).await, Some(Some(o.ceo.clone())));
+    assert_eq!(own, 200, "{own_body}");
+    assert_eq!(manager_of(&app, &cleared.id).await, Some(None));
+}
+
+/// Postgres statements of one `teamMember` mutation, from its `Server-Timing`
+/// header.
+async fn member_cost(app: &TestApp, token: &str, path: &str, input: Value) -> u64 {
+    let (status, body, timing) = app.mutate_timed(token, path, input).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    server_timing_counts(&timing).1
+}
+
+#[tokio::test]
+async fn an_authorized_team_member_manager_change_costs_no_statement_more_than_the_open_policy() {
+    let open = spawn_policy_app("open").await;
+    let managers = spawn_app().await;
+    let mut costs = Vec::new();
+    for app in [&open, &managers] {
+        let o = org(app).await;
+        project(app).await;
+        let joined = subject(app, "joined", Some(&o.manager)).await;
+        let changed = subject(app, "changed", Some(&o.manager)).await;
+        let cleared = subject(app, "cleared", Some(&o.manager)).await;
+        let changed_member = membership(app, &changed.id).await;
+        let cleared_member = membership(app, &cleared.id).await;
+        let manager = token_for(MANAGER);
+        costs.push([
+            member_cost(
+                app,
+                &manager,
+                "teamMember.create",
+                member_create_input(&email_of(app, &joined.id).await, Some(&o.director)),
+            )
+            .await,
+            member_cost(
+                app,
+                &manager,
+                "teamMember.update",
+                member_update_input(
+                    &changed_member,
+                    &email_of(app, &changed.id).await,
+                    Some(&o.director),
+                ),
+            )
+            .await,
+            member_cost(
+                app,
+                &manager,
+                "teamMember.update",
+                member_update_input(&cleared_member, &email_of(app, &cleared.id).await, None),
+            )
+            .await,
+            member_cost(
+                app,
+                &token_with_role(ADMIN_BY_ROLE, "admin"),
+                "teamMember.update",
+                member_update_input(
+                    &changed_member,
+                    &email_of(app, &changed.id).await,
+                    Some(&o.manager),
+                ),
+            )
+            .await,
+        ]);
+    }
+    let [[open_join, open_change, open_clear, open_admin], [join, change, clear, admin]] =
+        costs[..]
+    else {
+        unreachable!()
+    };
+    println!(
+        "teamMember statements, open -> managers: create (existing, new manager) \
+         {open_join} -> {join}, update changing {open_change} -> {change}, \
+         clearing {open_clear} -> {clear}, by an admin {open_admin} -> {admin}"
+    );
+
+    // Setting or changing: the authorization rides in the cycle check's query.
+    assert_eq!(join, open_join);
+    assert_eq!(change, open_change);
+    // Clearing made no cycle check: the chain query is the one extra statement.
+    assert_eq!(clear, open_clear + 1);
+    // An admin's change costs what it did before.
+    assert_eq!(admin, open_admin);
 }

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{data, error_code, server_timing_counts, spawn_app, token_for, TestApp, USER};
+use crate::helpers::{data, error_code, server_timing_counts, spawn_app, token_for, TestApp};
 
 async fn exec(app: &TestApp, sql: &str, binds: &[&str]) {
     let mut q = sqlx::query(sql);
@@ -198,7 +198,8 @@ async fn create_makes_the_person_and_member_and_views_show_them_by_last_name() {
 async fn create_for_an_existing_person_keeps_its_fields_and_only_applies_a_new_manager() {
     let app = spawn_app().await;
     org(&app).await;
-    let top = app.insert_person("Top", None, None).await;
+    // `Top` moves its own report (the reporting-line policy, issue 11).
+    let top = app.insert_person("Top", None, Some("user_top")).await;
     let existing = app.insert_person("Old", Some(&top), None).await;
     let report = app.insert_person("Rep", Some(&existing), None).await;
     let new_boss = app.insert_person("New", None, None).await;
@@ -214,9 +215,13 @@ async fn create_for_an_existing_person_keeps_its_fields_and_only_applies_a_new_m
     let mut input = member("Renamed", "Ignored", &email);
     input["managerId"] = json!(new_boss);
 
-    let created = ok(&app, "teamMember.create", input.clone()).await;
-    let (dup, dup_body) = app.mutate("teamMember.create", input).await;
+    let (status, body) = app
+        .mutate_as("user_top", "teamMember.create", input.clone())
+        .await;
+    let (dup, dup_body) = app.mutate_as("user_top", "teamMember.create", input).await;
 
+    assert_eq!(status, 200, "{body}");
+    let created = data(&body);
     assert_eq!(created["personId"], json!(existing));
     let (first, manager): (String, Option<String>) =
         sqlx::query_as("SELECT first_name, manager_id FROM people WHERE id = $1")
@@ -253,7 +258,8 @@ async fn create_refuses_other_projects_teams_cycles_and_empty_ids_writing_nothin
     let (foreign_status, foreign_body) = app.mutate("teamMember.create", foreign).await;
     let mut cycle = member("Top", "Test", &top_email);
     cycle["managerId"] = json!(low);
-    let (cycle_status, cycle_body) = app.mutate("teamMember.create", cycle).await;
+    // `Top` has no manager: only an org admin may give it one (issue 11).
+    let (cycle_status, cycle_body) = app.mutate_as_admin("teamMember.create", cycle).await;
     let mut empty = member("A", "B", "a@x.io");
     empty["departmentId"] = json!("");
     let (empty_status, empty_body) = app.mutate("teamMember.create", empty).await;
@@ -307,29 +313,15 @@ async fn create_refuses_other_projects_teams_cycles_and_empty_ids_writing_nothin
     assert_eq!(people, 2);
 }
 
-/// `POST` of one mutation with its `Server-Timing` counts.
+/// `POST` of one mutation with a bearer token, with its `Server-Timing`
+/// counts.
 pub(crate) async fn mutate_timed(
     app: &TestApp,
+    token: &str,
     path: &str,
     input: Value,
 ) -> (u16, Value, (u64, u64)) {
-    let res = app
-        .http
-        .post(format!("{}/api/trpc/{path}", app.base_url))
-        .header("content-type", "application/json")
-        .bearer_auth(token_for(USER))
-        .body(input.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let timing = res
-        .headers()
-        .get("server-timing")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let body: Value = res.json().await.unwrap();
+    let (status, body, timing) = app.mutate_timed(token, path, input).await;
     (status, body, server_timing_counts(&timing))
 }
 
@@ -370,7 +362,9 @@ async fn update_changes_the_manager_with_history_subtree_chains_and_people_views
     update["managerId"] = json!(new_boss);
     update["teamIds"] = json!(["edge"]);
 
-    let (status, body, (_, statements)) = mutate_timed(&app, "teamMember.update", update).await;
+    // As the current manager (`Old`), whom the reporting-line policy allows.
+    let (status, body, (_, statements)) =
+        mutate_timed(&app, &token_for("user_old"), "teamMember.update", update).await;
 
     assert_eq!(status, 200, "{body}");
     assert_eq!(data(&body), &created, "returns Row(TeamMember)");
@@ -406,8 +400,8 @@ async fn update_changes_the_manager_with_history_subtree_chains_and_people_views
     let mut cycle = member("Moved", "Person", "moved@x.io");
     cycle["id"] = created["id"].clone();
     cycle["managerId"] = json!(deep);
-    let (status, body) = app.mutate("teamMember.update", cycle).await;
-    assert_eq!(status, 400);
+    let (status, body) = app.mutate_as("user_new", "teamMember.update", cycle).await;
+    assert_eq!(status, 400, "{body}");
     assert_eq!(
         body["error"]["message"],
         "Cannot set this manager — it would create a circular reporting chain."
@@ -417,7 +411,10 @@ async fn update_changes_the_manager_with_history_subtree_chains_and_people_views
     // Omitting the manager removes it (as in the original), recorded too.
     let mut removed = member("Moved", "Person", "moved@x.io");
     removed["id"] = created["id"].clone();
-    ok(&app, "teamMember.update", removed).await;
+    let (status, body) = app
+        .mutate_as("user_new", "teamMember.update", removed)
+        .await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(
         manager_changes(&app, &moved).await.last().unwrap(),
         &(Some(new_boss.clone()), None)
