@@ -117,7 +117,7 @@ async fn a_manager_change_during_an_outage_is_refused_and_grants_follow_postgres
 
     let addr = pause(&mut app).await;
     let (status, body) = app
-        .mutate("person.update", person_update(&r, "Rae", Some(&n)))
+        .mutate_as_admin("person.update", person_update(&r, "Rae", Some(&n)))
         .await;
     assert_refused_unreachable(status, &body);
     assert_eq!(
@@ -137,7 +137,7 @@ async fn a_manager_change_during_an_outage_is_refused_and_grants_follow_postgres
     assert_eq!(notes_status(&app, "clerk-n", &r).await, 403);
     // The same change with Upstash back: M loses the grant, N gets it, at once.
     let (status, body) = app
-        .mutate("person.update", person_update(&r, "Rae", Some(&n)))
+        .mutate_as_admin("person.update", person_update(&r, "Rae", Some(&n)))
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(notes_status(&app, "clerk-m", &r).await, 403);
@@ -416,14 +416,17 @@ async fn a_manager_change_fences_before_it_writes_and_lifts_the_fence_with_its_i
     // Once, so every script is loaded (a fresh Redis answers EVALSHA with
     // NOSCRIPT once), then back to M, measured.
     let (status, _) = app
-        .mutate("person.update", person_update(&r, "Rae", Some(&n)))
+        .mutate_as_admin("person.update", person_update(&r, "Rae", Some(&n)))
         .await;
     assert_eq!(status, 200);
     assert_eq!(notes_status(&app, "clerk-m", &r).await, 403);
     let res = app
         .http
         .post(format!("{}/api/trpc/person.update", app.base_url))
-        .bearer_auth(crate::helpers::token_for(crate::helpers::USER))
+        .bearer_auth(crate::helpers::token_with_role(
+            crate::helpers::USER,
+            "admin",
+        ))
         .json(&person_update(&r, "Rae", Some(&m)))
         .send()
         .await
