@@ -201,8 +201,10 @@ const GENERATION_TTL_SECS: u64 = 86_400;
 /// How long one filler may hold a key's fill lock.
 pub const FILL_LOCK_MS: u64 = 5_000;
 /// How long a caller that missed while another fills waits before it reads
-/// Postgres itself.
-pub const FILL_WAIT: Duration = Duration::from_millis(1_500);
+/// Postgres itself: as long as the filler may hold the lock, so a slow fill
+/// (a loaded instance, a large project) does not send every waiter to Postgres
+/// at once; a waiter takes over as soon as the lock is freed or expires.
+pub const FILL_WAIT: Duration = Duration::from_millis(FILL_LOCK_MS);
 const FILL_POLL: Duration = Duration::from_millis(40);
 
 tokio::task_local! {
