@@ -30,7 +30,7 @@ use crate::ratelimit::{now_ms, Limiter};
 use crate::telemetry::RequestStats;
 use crate::trpc::error::cause_chain;
 use crate::trpc::registry::Output;
-use crate::trpc::wire::{self, CallResult};
+use crate::trpc::wire::{self, CallResult, ResultData};
 use crate::trpc::{Access, ApiError, Kind, Planned, TrpcCode, TrpcError};
 use crate::upstash::{Command, Reply};
 
@@ -336,7 +336,7 @@ async fn first_round_trip(
                     Ok(r) => match cache.lookup(&key, token, &r) {
                         Lookup::Hit(v) => {
                             tally.cache_hits += 1;
-                            slots[i] = Slot::Done(Ok(Some(v)));
+                            slots[i] = Slot::Done(Ok(Some(ResultData::Raw(v))));
                         }
                         Lookup::Miss(t) => {
                             tally.cache_misses += 1;
@@ -352,6 +352,14 @@ async fn first_round_trip(
         }
     }
     orphaned
+}
+
+/// How a call that was still waiting got its answer.
+enum Run {
+    /// Another caller filled the key meanwhile: its stored JSON text.
+    Filled(Box<serde_json::value::RawValue>),
+    /// The resolver ran; the ticket is the fill lock to release or write back.
+    Ran(Option<Ticket>, Result<Output, ApiError>),
 }
 
 /// Runs every call still waiting (concurrently), then writes back cache
@@ -417,23 +425,14 @@ async fn run_resolvers(
                             ticket = Some(t);
                         } else {
                             match cache.wait_for_fill(t).await {
-                                Ok(Lookup::Hit(v)) => {
-                                    return (
-                                        i,
-                                        path,
-                                        None,
-                                        Ok(Output {
-                                            data: Some(v),
-                                            invalidate: vec![],
-                                        }),
-                                    )
-                                }
+                                Ok(Lookup::Hit(v)) => return (i, path, Run::Filled(v)),
                                 Ok(Lookup::Miss(t)) => ticket = Some(t),
                                 Err(e) => tracing::debug!(error = %e, "cache wait failed"),
                             }
                         }
                     }
-                    (i, path, ticket, (planned.run)(ctx).await)
+                    let outcome = (planned.run)(ctx).await;
+                    (i, path, Run::Ran(ticket, outcome))
                 });
             }
         }
@@ -445,19 +444,23 @@ async fn run_resolvers(
     let mut write_back: Vec<(Ticket, Value)> =
         orphaned.into_iter().map(|t| (t, Value::Null)).collect();
     let mut invalidate = Vec::new();
-    for (i, path, ticket, outcome) in outcomes {
-        results[i] = Some(match outcome {
-            Ok(Output {
-                data,
-                invalidate: keys,
-            }) => {
+    for (i, path, run) in outcomes {
+        results[i] = Some(match run {
+            Run::Filled(v) => Ok(Some(ResultData::Raw(v))),
+            Run::Ran(
+                ticket,
+                Ok(Output {
+                    data,
+                    invalidate: keys,
+                }),
+            ) => {
                 if let Some(ticket) = ticket {
                     write_back.push((ticket, data.clone().unwrap_or(Value::Null)));
                 }
                 invalidate.extend(keys);
-                Ok(data)
+                Ok(data.map(ResultData::Value))
             }
-            Err(err) => {
+            Run::Ran(ticket, Err(err)) => {
                 if let Some(ticket) = ticket {
                     write_back.push((ticket, Value::Null));
                 }
