@@ -231,7 +231,10 @@ fn verify_micro_bench(public_pem: &str, tokens: &[String]) {
         .iter()
         .map(|t| {
             let (signed, signature) = t.rsplit_once('.').unwrap();
-            (signed.as_bytes().to_vec(), URL_SAFE_NO_PAD.decode(signature).unwrap())
+            (
+                signed.as_bytes().to_vec(),
+                URL_SAFE_NO_PAD.decode(signature).unwrap(),
+            )
         })
         .collect();
     let jwt_simple_us = micro(&tokens[..2_000.min(tokens.len())], true, |t| {
@@ -493,12 +496,22 @@ async fn main() {
                 std::thread::spawn(move || {
                     (t..fresh)
                         .step_by(threads)
-                        .map(|i| signer.token(&format!("user_fresh_{}", i % 200), &format!("sess_fresh_{i}")))
+                        .map(|i| {
+                            signer.token(
+                                &format!("user_fresh_{}", i % 200),
+                                &format!("sess_fresh_{i}"),
+                            )
+                        })
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
-        Arc::new(handles.into_iter().flat_map(|h| h.join().unwrap()).collect())
+        Arc::new(
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect(),
+        )
     };
     println!(
         "signed {} fresh tokens in {:.1} s; path {PATH}",
@@ -518,8 +531,12 @@ async fn main() {
         (format!("enghub-cpu-{run_id}-{name}"), port)
     };
 
-    println!("| scenario               | conns | median ms | mean ms   | req/s    | answers | non-200 |");
-    println!("|------------------------|-------|-----------|-----------|----------|---------|---------|");
+    println!(
+        "| scenario               | conns | median ms | mean ms   | req/s    | answers | non-200 |"
+    );
+    println!(
+        "|------------------------|-------|-----------|-----------|----------|---------|---------|"
+    );
 
     // (a) token reuse.
     let (prefix, p) = next_server("reuse");
@@ -566,7 +583,10 @@ async fn main() {
         "Upstash round trips: first answer (miss) {}, hit {}",
         trips.0, trips.1
     );
-    println!("{} B answer; CPU = utime+stime of the queries process", body.len());
+    println!(
+        "{} B answer; CPU = utime+stime of the queries process",
+        body.len()
+    );
 
     let mut admin = sqlx::PgConnection::connect(&format!("{server_url}/postgres"))
         .await

@@ -184,9 +184,7 @@ impl ClerkVerifier {
         Ok(Self {
             key: Arc::new(key),
             authorized_parties,
-            verified: Arc::new(quick_cache::sync::Cache::new(
-                VERIFIED_TOKEN_CACHE_CAPACITY,
-            )),
+            verified: Arc::new(quick_cache::sync::Cache::new(VERIFIED_TOKEN_CACHE_CAPACITY)),
             signature_checks: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -848,10 +846,16 @@ mod tests {
         let verifier = verifier();
         let token = keys().sign(claims());
         for now in [NOW, NOW + 1, NOW + 60] {
-            assert_eq!(verifier.verify_at(&token, now).unwrap().user_id, "user_2abc");
+            assert_eq!(
+                verifier.verify_at(&token, now).unwrap().user_id,
+                "user_2abc"
+            );
         }
         let clone = verifier.clone();
-        assert_eq!(clone.verify_at(&token, NOW).unwrap().role.as_deref(), Some("admin"));
+        assert_eq!(
+            clone.verify_at(&token, NOW).unwrap().role.as_deref(),
+            Some("admin")
+        );
         assert_eq!(verifier.signature_checks(), 1);
     }
 
@@ -861,13 +865,18 @@ mod tests {
         let token = keys().sign(claims());
         let exp = NOW + 60;
         assert!(verifier.verify_at(&token, NOW).is_ok());
-        assert!(verifier.verify_at(&token, exp + CLOCK_SKEW_SECS - 1).is_ok());
+        assert!(verifier
+            .verify_at(&token, exp + CLOCK_SKEW_SECS - 1)
+            .is_ok());
 
         assert_eq!(
             verifier.verify_at(&token, exp + CLOCK_SKEW_SECS),
             Err(AuthError::Expired)
         );
-        assert_eq!(verifier.verify_at(&token, exp + 3600), Err(AuthError::Expired));
+        assert_eq!(
+            verifier.verify_at(&token, exp + 3600),
+            Err(AuthError::Expired)
+        );
         assert_eq!(verifier.signature_checks(), 1);
     }
 
@@ -903,7 +912,11 @@ mod tests {
         // Same bytes once decoded, another spelling (unused low bits of the last
         // character): still another token, and refused.
         let last = signature.chars().last().unwrap();
-        let respelt = format!("{}{}", &token[..token.len() - 1], if last == 'A' { 'B' } else { 'A' });
+        let respelt = format!(
+            "{}{}",
+            &token[..token.len() - 1],
+            if last == 'A' { 'B' } else { 'A' }
+        );
         assert!(verifier.verify_at(&respelt, NOW).is_err());
         assert!(verifier.verify_at(&token, NOW).is_ok());
     }

@@ -10,11 +10,6 @@
 //! - [`db`]: Postgres pool, migrations, row types and SQL.
 //! - [`dev`]: `enghub dev` and the Upstash-compatible bridge (never used by `api/`).
 
-/// mimalloc instead of the system allocator (feature `mimalloc`, off by default).
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod app;
 pub mod auth;
 pub mod cache;
