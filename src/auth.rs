@@ -610,6 +610,119 @@ mod tests {
     }
 
     #[test]
+    fn a_reused_token_is_verified_once_within_its_lifetime() {
+        let verifier = verifier();
+        let token = keys().sign(claims());
+        for now in [NOW, NOW + 1, NOW + 60] {
+            assert_eq!(
+                verifier.verify_at(&token, now).unwrap().user_id,
+                "user_2abc"
+            );
+        }
+        let clone = verifier.clone();
+        assert_eq!(
+            clone.verify_at(&token, NOW).unwrap().role.as_deref(),
+            Some("admin")
+        );
+        assert_eq!(verifier.signature_checks(), 1);
+    }
+
+    #[test]
+    fn a_cached_token_is_refused_once_expired() {
+        let verifier = verifier();
+        let token = keys().sign(claims());
+        let exp = NOW + 60;
+        assert!(verifier.verify_at(&token, NOW).is_ok());
+        assert!(verifier
+            .verify_at(&token, exp + CLOCK_SKEW_SECS - 1)
+            .is_ok());
+
+        assert_eq!(
+            verifier.verify_at(&token, exp + CLOCK_SKEW_SECS),
+            Err(AuthError::Expired)
+        );
+        assert_eq!(
+            verifier.verify_at(&token, exp + 3600),
+            Err(AuthError::Expired)
+        );
+        assert_eq!(verifier.signature_checks(), 1);
+    }
+
+    #[test]
+    fn a_cached_token_keeps_its_not_before_and_issued_at_checks() {
+        let verifier = verifier();
+        let token = keys().sign(ClerkClaims {
+            not_before: Some(NOW),
+            ..claims()
+        });
+        assert!(verifier.verify_at(&token, NOW).is_ok());
+        assert_eq!(
+            verifier.verify_at(&token, NOW - CLOCK_SKEW_SECS - 1),
+            Err(AuthError::IssuedInFuture)
+        );
+    }
+
+    #[test]
+    fn a_token_differing_in_its_signatures_last_byte_is_refused_while_the_original_is_cached() {
+        let verifier = verifier();
+        let token = keys().sign(claims());
+        assert!(verifier.verify_at(&token, NOW).is_ok());
+        let (signed, signature) = token.rsplit_once('.').unwrap();
+        let mut bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
+        *bytes.last_mut().unwrap() ^= 0x01;
+        let forged = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(&bytes));
+
+        assert_eq!(
+            verifier.verify_at(&forged, NOW),
+            Err(AuthError::BadSignature)
+        );
+        assert_eq!(verifier.signature_checks(), 2);
+        // Same bytes once decoded, another spelling (unused low bits of the last
+        // character): still another token, and refused.
+        let last = signature.chars().last().unwrap();
+        let respelt = format!(
+            "{}{}",
+            &token[..token.len() - 1],
+            if last == 'A' { 'B' } else { 'A' }
+        );
+        assert!(verifier.verify_at(&respelt, NOW).is_err());
+        assert!(verifier.verify_at(&token, NOW).is_ok());
+    }
+
+    #[test]
+    fn refused_tokens_are_not_remembered() {
+        let verifier = verifier();
+        let token = keys().sign(ClerkClaims {
+            not_before: Some(NOW + 30),
+            ..claims()
+        });
+        assert_eq!(verifier.verify_at(&token, NOW), Err(AuthError::NotYetValid));
+        assert!(verifier.verify_at(&token, NOW + 30).is_ok());
+        assert_eq!(verifier.signature_checks(), 2);
+    }
+
+    #[test]
+    fn the_verified_token_cache_is_bounded() {
+        let verifier = verifier();
+        let token = keys().sign(claims());
+        let identity = verifier.verify_at(&token, NOW).unwrap();
+        // Fill far beyond capacity with entries keyed like real ones.
+        for i in 0..(2 * VERIFIED_TOKEN_CACHE_CAPACITY) {
+            let digest: [u8; 32] = Sha256::digest(i.to_le_bytes()).into();
+            verifier.verified.insert(
+                digest,
+                Arc::new(Verified {
+                    identity: identity.clone(),
+                    expires_at: NOW + 60,
+                    not_before: None,
+                    issued_at: None,
+                }),
+            );
+        }
+        assert!(verifier.verified.len() <= VERIFIED_TOKEN_CACHE_CAPACITY);
+    }
+
+    #[test]
     fn not_before_boundary_is_nbf_minus_skew() {
         let nbf = NOW + 30;
         let future = ClerkClaims {
@@ -839,118 +952,5 @@ mod tests {
             verifier().verify_at(&found, NOW).unwrap().user_id,
             "user_2abc"
         );
-    }
-
-    #[test]
-    fn a_reused_token_is_verified_once_within_its_lifetime() {
-        let verifier = verifier();
-        let token = keys().sign(claims());
-        for now in [NOW, NOW + 1, NOW + 60] {
-            assert_eq!(
-                verifier.verify_at(&token, now).unwrap().user_id,
-                "user_2abc"
-            );
-        }
-        let clone = verifier.clone();
-        assert_eq!(
-            clone.verify_at(&token, NOW).unwrap().role.as_deref(),
-            Some("admin")
-        );
-        assert_eq!(verifier.signature_checks(), 1);
-    }
-
-    #[test]
-    fn a_cached_token_is_refused_once_expired() {
-        let verifier = verifier();
-        let token = keys().sign(claims());
-        let exp = NOW + 60;
-        assert!(verifier.verify_at(&token, NOW).is_ok());
-        assert!(verifier
-            .verify_at(&token, exp + CLOCK_SKEW_SECS - 1)
-            .is_ok());
-
-        assert_eq!(
-            verifier.verify_at(&token, exp + CLOCK_SKEW_SECS),
-            Err(AuthError::Expired)
-        );
-        assert_eq!(
-            verifier.verify_at(&token, exp + 3600),
-            Err(AuthError::Expired)
-        );
-        assert_eq!(verifier.signature_checks(), 1);
-    }
-
-    #[test]
-    fn a_cached_token_keeps_its_not_before_and_issued_at_checks() {
-        let verifier = verifier();
-        let token = keys().sign(ClerkClaims {
-            not_before: Some(NOW),
-            ..claims()
-        });
-        assert!(verifier.verify_at(&token, NOW).is_ok());
-        assert_eq!(
-            verifier.verify_at(&token, NOW - CLOCK_SKEW_SECS - 1),
-            Err(AuthError::IssuedInFuture)
-        );
-    }
-
-    #[test]
-    fn a_token_differing_in_its_signatures_last_byte_is_refused_while_the_original_is_cached() {
-        let verifier = verifier();
-        let token = keys().sign(claims());
-        assert!(verifier.verify_at(&token, NOW).is_ok());
-        let (signed, signature) = token.rsplit_once('.').unwrap();
-        let mut bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
-        *bytes.last_mut().unwrap() ^= 0x01;
-        let forged = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(&bytes));
-
-        assert_eq!(
-            verifier.verify_at(&forged, NOW),
-            Err(AuthError::BadSignature)
-        );
-        assert_eq!(verifier.signature_checks(), 2);
-        // Same bytes once decoded, another spelling (unused low bits of the last
-        // character): still another token, and refused.
-        let last = signature.chars().last().unwrap();
-        let respelt = format!(
-            "{}{}",
-            &token[..token.len() - 1],
-            if last == 'A' { 'B' } else { 'A' }
-        );
-        assert!(verifier.verify_at(&respelt, NOW).is_err());
-        assert!(verifier.verify_at(&token, NOW).is_ok());
-    }
-
-    #[test]
-    fn refused_tokens_are_not_remembered() {
-        let verifier = verifier();
-        let token = keys().sign(ClerkClaims {
-            not_before: Some(NOW + 30),
-            ..claims()
-        });
-        assert_eq!(verifier.verify_at(&token, NOW), Err(AuthError::NotYetValid));
-        assert!(verifier.verify_at(&token, NOW + 30).is_ok());
-        assert_eq!(verifier.signature_checks(), 2);
-    }
-
-    #[test]
-    fn the_verified_token_cache_is_bounded() {
-        let verifier = verifier();
-        let token = keys().sign(claims());
-        let identity = verifier.verify_at(&token, NOW).unwrap();
-        // Fill far beyond capacity with entries keyed like real ones.
-        for i in 0..(2 * VERIFIED_TOKEN_CACHE_CAPACITY) {
-            let digest: [u8; 32] = Sha256::digest(i.to_le_bytes()).into();
-            verifier.verified.insert(
-                digest,
-                Arc::new(Verified {
-                    identity: identity.clone(),
-                    expires_at: NOW + 60,
-                    not_before: None,
-                    issued_at: None,
-                }),
-            );
-        }
-        assert!(verifier.verified.len() <= VERIFIED_TOKEN_CACHE_CAPACITY);
     }
 }
