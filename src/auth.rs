@@ -7,7 +7,11 @@
 //! * **RS256 only.** The algorithm is read from the header first and anything else
 //!   (`HS256`, `none`, `RS512`, ...) is [`AuthError::UnsupportedAlgorithm`] without
 //!   attempting verification, so the public key can never be used as an HMAC secret.
-//! * The signature is checked by `jwt-simple` (pure Rust).
+//!   A header with a non-empty `crit`, or a `typ` other than `JWT` / `*+JWT`, is
+//!   malformed (as jwt-simple rules).
+//! * The signature (RSASSA-PKCS1-v1_5 with SHA-256, 2048 to 8192-bit keys) is checked
+//!   with `ring`, several times faster than jwt-simple's pure-Rust RSA; jwt-simple
+//!   parses the PEM key, the header and the claims.
 //! * Time claims, with [`CLOCK_SKEW_SECS`] (5 s) of skew, `now` in unix seconds:
 //!   expired iff `exp <= now - 5` (`exp` is required); not yet valid iff
 //!   `nbf > now + 5`; issued in the future iff `iat > now + 5`.
@@ -15,20 +19,35 @@
 //!   parties are configured, must be one of them (trailing `/` ignored on both sides);
 //!   `sts == "pending"` is rejected; the role comes from the string claim `metadata.role`.
 //!
+//! **Verified-token cache.** A browser sends the same token with every request for
+//! its whole lifetime (about a minute for Clerk), so each [`ClerkVerifier`] (one per
+//! function instance, shared by its clones) remembers up to
+//! [`VERIFIED_TOKEN_CACHE_CAPACITY`] tokens that passed every check, keyed by the
+//! SHA-256 of the whole token: a token that differs in any byte is another key and is
+//! verified in full. An entry holds the identity and the time claims, which are checked
+//! again on every use, so an entry is never used once `exp + skew` has passed. Only
+//! successes are remembered. A key rotation starts a new instance, hence a new cache.
+//!
 //! Error messages never contain the token.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jwt_simple::prelude::{
-    Duration, RS256PublicKey, RSAPublicKeyLike, UnixTimeStamp, VerificationOptions,
-};
-use jwt_simple::JWTError;
+use jwt_simple::claims::JWTClaims;
+use jwt_simple::prelude::RS256PublicKey;
+use jwt_simple::token::{Token, MAX_HEADER_LENGTH};
+use ring::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds (Clerk's default).
 pub const CLOCK_SKEW_SECS: u64 = 5;
+
+/// Most verified tokens one [`ClerkVerifier`] remembers (about 2.5 MiB when full).
+pub const VERIFIED_TOKEN_CACHE_CAPACITY: usize = 10_000;
 
 /// Clerk session tokens are ~1 KiB; this bounds the work a caller can cause.
 const MAX_TOKEN_LEN: usize = 16 * 1024;
@@ -79,22 +98,59 @@ pub enum AuthError {
 pub enum AuthConfigError {
     #[error("CLERK_JWT_KEY is empty")]
     EmptyKey,
-    #[error("CLERK_JWT_KEY is not a PEM-encoded RSA public key")]
+    /// Not PEM, not RSA, or a modulus outside 2048..=8192 bits.
+    #[error("CLERK_JWT_KEY is not a PEM-encoded RSA public key of 2048 to 8192 bits")]
     InvalidKey,
 }
 
-/// Verifies Clerk session tokens with one instance's public key.
+/// A token that passed every check but the time claims, which are checked at each use.
+struct Verified {
+    identity: Identity,
+    /// `exp`, unix seconds.
+    expires_at: u64,
+    /// `nbf`, unix seconds.
+    not_before: Option<u64>,
+    /// `iat`, unix seconds.
+    issued_at: Option<u64>,
+}
+
+impl Verified {
+    /// The identity as of `now` (unix seconds), or why the token is not valid then.
+    /// Same order as jwt-simple: `iat`, then `nbf`, then `exp`.
+    fn at(&self, now: u64) -> Result<Identity, AuthError> {
+        let latest = now.saturating_add(CLOCK_SKEW_SECS);
+        if self.issued_at.is_some_and(|iat| iat > latest) {
+            return Err(AuthError::IssuedInFuture);
+        }
+        if self.not_before.is_some_and(|nbf| nbf > latest) {
+            return Err(AuthError::NotYetValid);
+        }
+        // Clerk: expired when `exp <= now - skew`.
+        if self.expires_at.saturating_add(CLOCK_SKEW_SECS) <= now {
+            return Err(AuthError::Expired);
+        }
+        Ok(self.identity.clone())
+    }
+}
+
+/// Verifies Clerk session tokens with one instance's public key. Clones share the
+/// verified-token cache and the counter of signature checks.
 #[derive(Clone)]
 pub struct ClerkVerifier {
-    key: RS256PublicKey,
+    /// The RSA modulus and exponent, big-endian, as `ring` takes them.
+    key: Arc<RsaPublicKeyComponents<Vec<u8>>>,
     /// Normalised: trimmed, without trailing `/`, no empty entries.
     authorized_parties: Vec<String>,
+    /// SHA-256 of the token → what its verification established.
+    verified: Arc<quick_cache::sync::Cache<[u8; 32], Arc<Verified>>>,
+    signature_checks: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for ClerkVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClerkVerifier")
             .field("authorized_parties", &self.authorized_parties)
+            .field("cached_tokens", &self.verified.len())
             .finish_non_exhaustive()
     }
 }
@@ -108,15 +164,28 @@ impl ClerkVerifier {
         if pem.is_empty() {
             return Err(AuthConfigError::EmptyKey);
         }
-        let key = RS256PublicKey::from_pem(&pem).map_err(|_| AuthConfigError::InvalidKey)?;
+        let components = RS256PublicKey::from_pem(&pem)
+            .map_err(|_| AuthConfigError::InvalidKey)?
+            .to_components();
+        // `ring` refuses other sizes at verification: refuse them here instead.
+        let n = components.n.strip_prefix(&[0]).unwrap_or(&components.n);
+        if !(2048..=8192).contains(&(n.len() * 8)) {
+            return Err(AuthConfigError::InvalidKey);
+        }
+        let key = RsaPublicKeyComponents {
+            n: n.to_vec(),
+            e: components.e,
+        };
         let authorized_parties = authorized_parties
             .iter()
             .map(|party| trim_origin(party).to_owned())
             .filter(|party| !party.is_empty())
             .collect();
         Ok(Self {
-            key,
+            key: Arc::new(key),
             authorized_parties,
+            verified: Arc::new(quick_cache::sync::Cache::new(VERIFIED_TOKEN_CACHE_CAPACITY)),
+            signature_checks: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -128,7 +197,9 @@ impl ClerkVerifier {
         self.verify_at(token, now)
     }
 
-    /// Verifies `token` as of `now_unix_secs`.
+    /// Verifies `token` as of `now_unix_secs`: from the verified-token cache when
+    /// this exact token passed before (only its time claims are checked again),
+    /// else in full (then a success is remembered).
     pub fn verify_at(&self, token: &str, now_unix_secs: u64) -> Result<Identity, AuthError> {
         let token = token.trim();
         if token.is_empty() {
@@ -137,37 +208,77 @@ impl ClerkVerifier {
         if token.len() > MAX_TOKEN_LEN {
             return Err(AuthError::Malformed);
         }
-        let alg = header_algorithm(token)?;
-        if alg != "RS256" {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(verified) = self.verified.get(&digest) {
+            // An expired entry stays until evicted: a stale tab retrying the
+            // same token is refused without another RSA check.
+            return verified.at(now_unix_secs);
+        }
+        let verified = self.verify_uncached(token, now_unix_secs)?;
+        let identity = verified.identity.clone();
+        self.verified.insert(digest, Arc::new(verified));
+        Ok(identity)
+    }
+
+    /// How many RSA signature checks this verifier (and its clones) made: a token
+    /// served from the verified-token cache adds none.
+    pub fn signature_checks(&self) -> u64 {
+        self.signature_checks.load(Ordering::Relaxed)
+    }
+
+    /// Every check, without the cache.
+    fn verify_uncached(&self, token: &str, now: u64) -> Result<Verified, AuthError> {
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(AuthError::Malformed);
+        };
+        if header_b64.len() > MAX_HEADER_LENGTH {
+            return Err(AuthError::Malformed);
+        }
+        let header = Token::decode_metadata(token).map_err(|_| AuthError::Malformed)?;
+        if header.algorithm() != "RS256" {
             return Err(AuthError::UnsupportedAlgorithm(
-                alg.chars().take(MAX_ALG_LEN).collect(),
+                header.algorithm().chars().take(MAX_ALG_LEN).collect(),
             ));
         }
-
-        // jwt-simple checks the signature and then exp/nbf/iat with the same skew;
-        // the exact `exp` boundary and the claims it does not know are checked below.
-        let options = VerificationOptions {
-            time_tolerance: Some(Duration::from_secs(CLOCK_SKEW_SECS)),
-            artificial_time: Some(UnixTimeStamp::from_secs(now_unix_secs)),
-            max_token_length: Some(MAX_TOKEN_LEN),
-            ..Default::default()
-        };
-        let claims = self
-            .key
-            .verify_token::<SessionClaims>(token, Some(options))
-            .map_err(|err| match err.downcast_ref::<JWTError>() {
-                Some(JWTError::InvalidSignature) => AuthError::BadSignature,
-                Some(JWTError::TokenHasExpired) => AuthError::Expired,
-                Some(JWTError::TokenNotValidYet) => AuthError::NotYetValid,
-                Some(JWTError::ClockDrift) => AuthError::IssuedInFuture,
-                _ => AuthError::Malformed,
-            })?;
-
-        // Clerk: expired when `exp <= now - skew` (jwt-simple only rejects `<`).
-        let exp = claims.expires_at.ok_or(AuthError::Malformed)?.as_secs();
-        if exp.saturating_add(CLOCK_SKEW_SECS) <= now_unix_secs {
-            return Err(AuthError::Expired);
+        if header.critical().is_some_and(|crit| !crit.is_empty()) {
+            return Err(AuthError::Malformed);
         }
+        if let Some(typ) = header.signature_type() {
+            let typ = typ.to_uppercase();
+            if typ != "JWT" && !typ.ends_with("+JWT") {
+                return Err(AuthError::Malformed);
+            }
+        }
+
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature_b64)
+            .map_err(|_| AuthError::Malformed)?;
+        let signed = &token[..header_b64.len() + 1 + claims_b64.len()];
+        self.signature_checks.fetch_add(1, Ordering::Relaxed);
+        self.key
+            .verify(&RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &signature)
+            .map_err(|_| AuthError::BadSignature)?;
+
+        let claims = URL_SAFE_NO_PAD
+            .decode(claims_b64)
+            .map_err(|_| AuthError::Malformed)?;
+        let claims: JWTClaims<SessionClaims> =
+            serde_json::from_slice(&claims).map_err(|_| AuthError::Malformed)?;
+        let mut verified = Verified {
+            identity: Identity {
+                user_id: String::new(),
+                session_id: None,
+                role: None,
+            },
+            expires_at: claims.expires_at.ok_or(AuthError::Malformed)?.as_secs(),
+            not_before: claims.invalid_before.map(|t| t.as_secs()),
+            issued_at: claims.issued_at.map(|t| t.as_secs()),
+        };
+        verified.at(now)?;
+
         let user_id = claims
             .subject
             .filter(|sub| !sub.is_empty())
@@ -192,11 +303,12 @@ impl ClerkVerifier {
             .and_then(|metadata| metadata.get("role"))
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned);
-        Ok(Identity {
+        verified.identity = Identity {
             user_id,
             session_id: session.sid,
             role,
-        })
+        };
+        Ok(verified)
     }
 }
 
@@ -208,24 +320,6 @@ struct SessionClaims {
     sts: Option<String>,
     /// Any JSON: only a string `role` inside an object is used.
     metadata: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct JoseHeader {
-    alg: String,
-}
-
-/// The `alg` of a compact JWS, before anything is verified.
-fn header_algorithm(token: &str) -> Result<String, AuthError> {
-    let header_b64 = token.split('.').next().unwrap_or_default();
-    if token.split('.').count() != 3 {
-        return Err(AuthError::Malformed);
-    }
-    let header = URL_SAFE_NO_PAD
-        .decode(header_b64)
-        .map_err(|_| AuthError::Malformed)?;
-    let header: JoseHeader = serde_json::from_slice(&header).map_err(|_| AuthError::Malformed)?;
-    Ok(header.alg)
 }
 
 fn trim_origin(origin: &str) -> &str {
@@ -297,7 +391,8 @@ mod tests {
     use crate::dev::tokens::{test_clerk_keys, ClerkClaims, DevClerkKeys};
     use http::{HeaderMap, HeaderValue};
     use jwt_simple::prelude::{
-        Claims, HS256Key, MACLike, RS256KeyPair, RS512KeyPair, RSAKeyPairLike,
+        Claims, Duration, HS256Key, MACLike, RS256KeyPair, RS512KeyPair, RSAKeyPairLike,
+        UnixTimeStamp,
     };
 
     const NOW: u64 = 1_700_000_000;
@@ -512,6 +607,119 @@ mod tests {
             Err(AuthError::Expired)
         );
         assert_eq!(verify(claims(), exp + 3600), Err(AuthError::Expired));
+    }
+
+    #[test]
+    fn a_reused_token_is_verified_once_within_its_lifetime() {
+        let verifier = verifier();
+        let token = keys().sign(claims());
+        for now in [NOW, NOW + 1, NOW + 60] {
+            assert_eq!(
+                verifier.verify_at(&token, now).unwrap().user_id,
+                "user_2abc"
+            );
+        }
+        let clone = verifier.clone();
+        assert_eq!(
+            clone.verify_at(&token, NOW).unwrap().role.as_deref(),
+            Some("admin")
+        );
+        assert_eq!(verifier.signature_checks(), 1);
+    }
+
+    #[test]
+    fn a_cached_token_is_refused_once_expired() {
+        let verifier = verifier();
+        let token = keys().sign(claims());
+        let exp = NOW + 60;
+        assert!(verifier.verify_at(&token, NOW).is_ok());
+        assert!(verifier
+            .verify_at(&token, exp + CLOCK_SKEW_SECS - 1)
+            .is_ok());
+
+        assert_eq!(
+            verifier.verify_at(&token, exp + CLOCK_SKEW_SECS),
+            Err(AuthError::Expired)
+        );
+        assert_eq!(
+            verifier.verify_at(&token, exp + 3600),
+            Err(AuthError::Expired)
+        );
+        assert_eq!(verifier.signature_checks(), 1);
+    }
+
+    #[test]
+    fn a_cached_token_keeps_its_not_before_and_issued_at_checks() {
+        let verifier = verifier();
+        let token = keys().sign(ClerkClaims {
+            not_before: Some(NOW),
+            ..claims()
+        });
+        assert!(verifier.verify_at(&token, NOW).is_ok());
+        assert_eq!(
+            verifier.verify_at(&token, NOW - CLOCK_SKEW_SECS - 1),
+            Err(AuthError::IssuedInFuture)
+        );
+    }
+
+    #[test]
+    fn a_token_differing_in_its_signatures_last_byte_is_refused_while_the_original_is_cached() {
+        let verifier = verifier();
+        let token = keys().sign(claims());
+        assert!(verifier.verify_at(&token, NOW).is_ok());
+        let (signed, signature) = token.rsplit_once('.').unwrap();
+        let mut bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
+        *bytes.last_mut().unwrap() ^= 0x01;
+        let forged = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(&bytes));
+
+        assert_eq!(
+            verifier.verify_at(&forged, NOW),
+            Err(AuthError::BadSignature)
+        );
+        assert_eq!(verifier.signature_checks(), 2);
+        // Same bytes once decoded, another spelling (unused low bits of the last
+        // character): still another token, and refused.
+        let last = signature.chars().last().unwrap();
+        let respelt = format!(
+            "{}{}",
+            &token[..token.len() - 1],
+            if last == 'A' { 'B' } else { 'A' }
+        );
+        assert!(verifier.verify_at(&respelt, NOW).is_err());
+        assert!(verifier.verify_at(&token, NOW).is_ok());
+    }
+
+    #[test]
+    fn refused_tokens_are_not_remembered() {
+        let verifier = verifier();
+        let token = keys().sign(ClerkClaims {
+            not_before: Some(NOW + 30),
+            ..claims()
+        });
+        assert_eq!(verifier.verify_at(&token, NOW), Err(AuthError::NotYetValid));
+        assert!(verifier.verify_at(&token, NOW + 30).is_ok());
+        assert_eq!(verifier.signature_checks(), 2);
+    }
+
+    #[test]
+    fn the_verified_token_cache_is_bounded() {
+        let verifier = verifier();
+        let token = keys().sign(claims());
+        let identity = verifier.verify_at(&token, NOW).unwrap();
+        // Fill far beyond capacity with entries keyed like real ones.
+        for i in 0..(2 * VERIFIED_TOKEN_CACHE_CAPACITY) {
+            let digest: [u8; 32] = Sha256::digest(i.to_le_bytes()).into();
+            verifier.verified.insert(
+                digest,
+                Arc::new(Verified {
+                    identity: identity.clone(),
+                    expires_at: NOW + 60,
+                    not_before: None,
+                    issued_at: None,
+                }),
+            );
+        }
+        assert!(verifier.verified.len() <= VERIFIED_TOKEN_CACHE_CAPACITY);
     }
 
     #[test]

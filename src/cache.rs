@@ -13,6 +13,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use serde::{de::DeserializeOwned, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use std::sync::{Arc, LazyLock};
@@ -336,12 +337,14 @@ impl DrainHint {
 }
 
 /// Decodes a cached value the way @upstash/redis does for our JSON payloads:
-/// absent, unparsable or JSON `null` is a miss.
-pub fn decode_cached(reply: &Reply) -> Option<Value> {
+/// absent, unparsable or JSON `null` is a miss. The JSON text is checked but
+/// kept as text (surrounding whitespace removed), never built into a `Value`:
+/// a hit is answered with these very bytes.
+pub fn decode_cached(reply: &Reply) -> Option<Box<RawValue>> {
     let text = reply.as_str()?;
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Null) | Err(_) => None,
-        Ok(v) => Some(v),
+    match serde_json::from_str::<Box<RawValue>>(text) {
+        Ok(raw) if raw.get() != "null" => Some(raw),
+        _ => None,
     }
 }
 
@@ -356,9 +359,10 @@ pub struct Ticket {
 }
 
 /// The result of one cache read.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Lookup {
-    Hit(Value),
+    /// The stored JSON text (never `null`).
+    Hit(Box<RawValue>),
     Miss(Ticket),
 }
 
@@ -646,7 +650,7 @@ impl Cache {
             }
         }
         let ticket = match lookup {
-            Ok(Lookup::Hit(v)) => match serde_json::from_value(v) {
+            Ok(Lookup::Hit(v)) => match serde_json::from_str(v.get()) {
                 Ok(v) => return Ok(v),
                 Err(_) => None,
             },
@@ -829,11 +833,15 @@ mod tests {
 
     #[test]
     fn stored_null_and_non_json_read_as_misses() {
-        assert_eq!(decode_cached(&Reply::Bytes(b"null".to_vec())), None);
-        assert_eq!(decode_cached(&Reply::Nil), None);
-        assert_eq!(
-            decode_cached(&Reply::Bytes(b"[1]".to_vec())),
-            Some(serde_json::json!([1]))
-        );
+        let decode = |bytes: &[u8]| {
+            decode_cached(&Reply::Bytes(bytes.to_vec())).map(|raw| raw.get().to_owned())
+        };
+        assert_eq!(decode(b"null"), None);
+        assert_eq!(decode(b" null "), None);
+        assert_eq!(decode(b"[1"), None);
+        assert_eq!(decode(b"[1] x"), None);
+        assert!(decode_cached(&Reply::Nil).is_none());
+        assert_eq!(decode(b"[1]").as_deref(), Some("[1]"));
+        assert_eq!(decode(b" {\"a\":1.5}\n").as_deref(), Some("{\"a\":1.5}"));
     }
 }

@@ -38,7 +38,7 @@ use crate::ratelimit::{now_ms, Limiter};
 use crate::telemetry::RequestStats;
 use crate::trpc::error::cause_chain;
 use crate::trpc::registry::Output;
-use crate::trpc::wire::{self, CallResult};
+use crate::trpc::wire::{self, CallResult, ResultData};
 use crate::trpc::{Access, ApiError, Kind, Planned, TrpcCode, TrpcError};
 use crate::upstash::{Command, Reply};
 
@@ -373,7 +373,7 @@ async fn first_round_trip(
                     Ok(r) => match cache.lookup(&key, token, &r) {
                         Lookup::Hit(v) => {
                             tally.cache_hits += 1;
-                            slots[i] = Slot::Done(Ok(Some(v)));
+                            slots[i] = Slot::Done(Ok(Some(ResultData::Raw(v))));
                         }
                         Lookup::Miss(t) => {
                             tally.cache_misses += 1;
@@ -389,6 +389,14 @@ async fn first_round_trip(
         }
     }
     (orphaned, reached)
+}
+
+/// How a call that was still waiting got its answer.
+enum Run {
+    /// Another caller filled the key meanwhile: its stored JSON text.
+    Filled(Box<serde_json::value::RawValue>),
+    /// The resolver ran; the ticket is the fill lock to release or write back.
+    Ran(Option<Ticket>, Result<Output, ApiError>),
 }
 
 /// Runs every call still waiting (concurrently), then writes back cache
@@ -458,16 +466,7 @@ async fn run_resolvers(
                         } else {
                             match cache.wait_for_fill(t).await {
                                 Ok(Lookup::Hit(v)) => {
-                                    return (
-                                        i,
-                                        path,
-                                        None,
-                                        Ok(Output {
-                                            data: Some(v),
-                                            invalidate: vec![],
-                                        }),
-                                        vec![],
-                                    )
+                                    return (i, path, Run::Filled(v), vec![])
                                 }
                                 Ok(Lookup::Miss(t)) => ticket = Some(t),
                                 Err(e) => tracing::debug!(error = %e, "cache wait failed"),
@@ -476,7 +475,7 @@ async fn run_resolvers(
                     }
                     let scope = CallScope::new(reached, cache.clone());
                     let outcome = scope.run((planned.run)(ctx)).await;
-                    (i, path, ticket, outcome, scope.fences())
+                    (i, path, Run::Ran(ticket, outcome), scope.fences())
                 });
             }
         }
@@ -489,20 +488,24 @@ async fn run_resolvers(
         orphaned.into_iter().map(|t| (t, Value::Null)).collect();
     let mut invalidate = Vec::new();
     let mut fences = Vec::new();
-    for (i, path, ticket, outcome, call_fences) in outcomes {
+    for (i, path, run, call_fences) in outcomes {
         fences.extend(call_fences);
-        results[i] = Some(match outcome {
-            Ok(Output {
-                data,
-                invalidate: keys,
-            }) => {
+        results[i] = Some(match run {
+            Run::Filled(v) => Ok(Some(ResultData::Raw(v))),
+            Run::Ran(
+                ticket,
+                Ok(Output {
+                    data,
+                    invalidate: keys,
+                }),
+            ) => {
                 if let Some(ticket) = ticket {
                     write_back.push((ticket, data.clone().unwrap_or(Value::Null)));
                 }
                 invalidate.extend(keys);
-                Ok(data)
+                Ok(data.map(ResultData::Value))
             }
-            Err(err) => {
+            Run::Ran(ticket, Err(err)) => {
                 if let Some(ticket) = ticket {
                     write_back.push((ticket, Value::Null));
                 }

@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::error::{TrpcCode, TrpcError};
@@ -153,8 +154,41 @@ pub fn parse_request(
     Ok(TrpcRequest { batch, calls })
 }
 
+/// The `result.data` of a successful call.
+#[derive(Debug, Clone)]
+pub enum ResultData {
+    /// A value a resolver built.
+    Value(Value),
+    /// JSON text written out as it is: a cache hit, whose stored text is already
+    /// what serializing its value would give (the cache stores compact
+    /// `serde_json` text), so it is never parsed into a [`Value`].
+    Raw(Box<RawValue>),
+}
+
+impl From<Value> for ResultData {
+    fn from(value: Value) -> Self {
+        ResultData::Value(value)
+    }
+}
+
+impl ResultData {
+    /// Appends the compact JSON text of the data to `out`.
+    fn write_to(&self, out: &mut Vec<u8>) {
+        match self {
+            ResultData::Value(value) => write_json(out, value),
+            ResultData::Raw(raw) => out.extend_from_slice(raw.get().as_bytes()),
+        }
+    }
+}
+
 /// The outcome of one call: data (`None` = undefined) or an error.
-pub type CallResult = Result<Option<Value>, TrpcError>;
+pub type CallResult = Result<Option<ResultData>, TrpcError>;
+
+/// Appends `value` as compact JSON (what `Value::to_string` gives).
+fn write_json(out: &mut Vec<u8>, value: &Value) {
+    // Writing a `Value` into a `Vec` cannot fail: its keys are strings.
+    let _ = serde_json::to_writer(out, value);
+}
 
 fn status_of(r: &CallResult) -> u16 {
     match r {
@@ -163,11 +197,17 @@ fn status_of(r: &CallResult) -> u16 {
     }
 }
 
-fn envelope(path: &str, r: &CallResult) -> Value {
+/// Appends the envelope of one call: the same bytes as serializing
+/// `{"result":{"data":…}}`, `{"result":{}}` or the error envelope as a `Value`.
+fn write_envelope(out: &mut Vec<u8>, path: &str, r: &CallResult) {
     match r {
-        Ok(Some(data)) => serde_json::json!({"result": {"data": data}}),
-        Ok(None) => serde_json::json!({"result": {}}),
-        Err(e) => e.envelope(Some(path)),
+        Ok(Some(data)) => {
+            out.extend_from_slice(br#"{"result":{"data":"#);
+            data.write_to(out);
+            out.extend_from_slice(b"}}");
+        }
+        Ok(None) => out.extend_from_slice(br#"{"result":{}}"#),
+        Err(e) => write_json(out, &e.envelope(Some(path))),
     }
 }
 
@@ -194,19 +234,28 @@ pub fn respond(request: &TrpcRequest, results: &[CallResult]) -> Response<Bytes>
     } else {
         207
     };
-    let body = if request.batch {
-        Value::Array(
-            request
-                .calls
-                .iter()
-                .zip(results)
-                .map(|(c, r)| envelope(&c.path, r))
-                .collect(),
-        )
+    let mut body = Vec::with_capacity(
+        results
+            .iter()
+            .map(|r| match r {
+                Ok(Some(ResultData::Raw(raw))) => raw.get().len() + 32,
+                _ => 256,
+            })
+            .sum(),
+    );
+    if request.batch {
+        body.push(b'[');
+        for (i, (call, result)) in request.calls.iter().zip(results).enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            write_envelope(&mut body, &call.path, result);
+        }
+        body.push(b']');
     } else {
-        envelope(&request.calls[0].path, &results[0])
-    };
-    let mut res = base_response(status, "application/json", Bytes::from(body.to_string()));
+        write_envelope(&mut body, &request.calls[0].path, &results[0]);
+    }
+    let mut res = base_response(status, "application/json", Bytes::from(body));
     let allows: Vec<&'static str> = results
         .iter()
         .filter_map(|r| r.as_ref().err().and_then(|e| e.allow))
@@ -332,19 +381,51 @@ mod tests {
     #[test]
     fn mixed_batch_is_207_and_uniform_errors_keep_their_status() {
         let req = get("/api/trpc/a,b?batch=1&input=%7B%7D").unwrap();
-        let ok_and_err = [Ok(Some(json!(1))), Err(TrpcError::not_found("x"))];
+        let ok_and_err = [Ok(Some(json!(1).into())), Err(TrpcError::not_found("x"))];
         assert_eq!(respond(&req, &ok_and_err).status(), 207);
         let both_err = [
             Err(TrpcError::not_found("x")),
             Err(TrpcError::not_found("y")),
         ];
         assert_eq!(respond(&req, &both_err).status(), 404);
-        let ok = [Ok(Some(json!(1))), Ok(None)];
+        let ok = [Ok(Some(json!(1).into())), Ok(None)];
         let res = respond(&req, &ok);
         assert_eq!(res.status(), 200);
         assert_eq!(
             std::str::from_utf8(res.body()).unwrap(),
             r#"[{"result":{"data":1}},{"result":{}}]"#
+        );
+    }
+
+    #[test]
+    fn raw_and_built_data_give_the_bytes_of_the_value_envelope() {
+        let value = json!({"b": [1, 2.5, "ü \"q\" </x>"], "a": null});
+        let text = value.to_string();
+        let raw = ResultData::Raw(RawValue::from_string(text).unwrap());
+        let error = TrpcError::not_found("gone");
+        let req = get("/api/trpc/a,b,c,d?batch=1&input=%7B%7D").unwrap();
+        let results = [
+            Ok(Some(raw)),
+            Ok(Some(ResultData::Value(value.clone()))),
+            Ok(None),
+            Err(error.clone()),
+        ];
+        let expected = Value::Array(vec![
+            json!({"result": {"data": value}}),
+            json!({"result": {"data": value}}),
+            json!({"result": {}}),
+            error.envelope(Some("d")),
+        ])
+        .to_string();
+        assert_eq!(
+            std::str::from_utf8(respond(&req, &results).body()).unwrap(),
+            expected
+        );
+        let single = get("/api/trpc/a").unwrap();
+        let raw = ResultData::Raw(RawValue::from_string(value.to_string()).unwrap());
+        assert_eq!(
+            std::str::from_utf8(respond(&single, &[Ok(Some(raw))]).body()).unwrap(),
+            json!({"result": {"data": value}}).to_string()
         );
     }
 }

@@ -408,3 +408,37 @@ async fn a_rate_limited_call_gives_back_the_fill_lock_it_took() {
 
     assert_eq!(app.redis_get(&app.key("lock:departments:all")).await, None);
 }
+
+#[tokio::test]
+async fn a_cache_hit_answers_the_same_bytes_as_the_miss_that_filled_it() {
+    let app = spawn_app().await;
+    let paths = [
+        "/api/trpc/department.getAll",
+        "/api/trpc/department.getAll,title.getAll,no.such?batch=1&input=%7B%7D",
+    ];
+    for (i, path) in paths.into_iter().enumerate() {
+        // Creating a department invalidates both cached lists.
+        let name = format!("Ünïcødé \"quoted\" \\ </b>\t😀 1e21 {i}");
+        let (status, _) = app
+            .mutate("department.create", json!({ "name": name }))
+            .await;
+        assert_eq!(status, 200);
+
+        let miss = get(&app, path).await;
+        let miss_status = miss.status();
+        assert!(costs(&miss).1 >= 1, "{path}: the miss read Postgres");
+        let miss_body = miss.bytes().await.unwrap();
+        let hit = get(&app, path).await;
+        let hit_status = hit.status();
+        assert_eq!(costs(&hit), (1, 0), "{path}: the hit did not");
+        let hit_body = hit.bytes().await.unwrap();
+
+        assert_eq!(hit_status, miss_status);
+        assert_eq!(
+            String::from_utf8_lossy(&hit_body),
+            String::from_utf8_lossy(&miss_body),
+            "{path}"
+        );
+        assert!(String::from_utf8_lossy(&hit_body).contains(r#"\"quoted\" \\ </b>\t😀"#));
+    }
+}
