@@ -26,6 +26,24 @@ use crate::upstash::{Arg, Command, Reply, Script, UpstashClient, UpstashError};
 /// as `Ctx::probe`.
 pub type Probe = Box<dyn FnOnce(&Cache) -> Command + Send>;
 
+/// What came back for a [`Probe`]: the Redis reply, or why the request
+/// carrying it failed. Resolvers hand it, unread, to the cache-layer module
+/// that planned the probe (e.g. `hierarchy`), so procedures never see
+/// Upstash's reply type.
+#[derive(Debug, Clone)]
+pub struct ProbeReply(Result<Reply, String>);
+
+impl ProbeReply {
+    pub(crate) fn new(reply: Result<Reply, String>) -> Self {
+        Self(reply)
+    }
+
+    /// The reply, for the module that built the probe's command.
+    pub(crate) fn into_reply(self) -> Result<Reply, String> {
+        self.0
+    }
+}
+
 /// Time to live of a cache entry, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ttl(pub u64);

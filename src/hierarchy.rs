@@ -208,12 +208,12 @@ pub async fn is_in_management_chain_after(
     db: &Db,
     clerk_user_id: &str,
     person_id: &str,
-    checked: Option<Result<Reply, String>>,
+    checked: Option<crate::cache::ProbeReply>,
 ) -> Result<bool, sqlx::Error> {
     let chain_key = CacheKey::MgmtChain(person_id.to_string());
     let clerk_key = CacheKey::ClerkPerson(clerk_user_id.to_string());
     let reply = match checked {
-        Some(reply) => reply,
+        Some(reply) => reply.into_reply(),
         None => cache
             .redis()
             .command(&check_command(cache, clerk_user_id, person_id))

@@ -51,7 +51,7 @@ enum Slot {
         /// Set once the cache was read and missed.
         ticket: Option<Ticket>,
         /// The reply to the call's probe, sent in the first pipeline.
-        probe: Option<Result<Reply, String>>,
+        probe: Option<crate::cache::ProbeReply>,
     },
 }
 
@@ -354,7 +354,7 @@ async fn first_round_trip(
             }
             Purpose::Probe(i) => {
                 if let Slot::Ready { probe, .. } = &mut slots[i] {
-                    *probe = Some(reply);
+                    *probe = Some(crate::cache::ProbeReply::new(reply));
                 }
             }
             Purpose::CacheRead(i, key, token) => {
@@ -465,9 +465,7 @@ async fn run_resolvers(
                             ticket = Some(t);
                         } else {
                             match cache.wait_for_fill(t).await {
-                                Ok(Lookup::Hit(v)) => {
-                                    return (i, path, Run::Filled(v), vec![])
-                                }
+                                Ok(Lookup::Hit(v)) => return (i, path, Run::Filled(v), vec![]),
                                 Ok(Lookup::Miss(t)) => ticket = Some(t),
                                 Err(e) => tracing::debug!(error = %e, "cache wait failed"),
                             }

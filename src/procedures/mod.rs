@@ -36,7 +36,7 @@ pub struct Ctx {
     pub cache: Cache,
     /// The reply to the procedure's probe (see `Registry::query_with_probe`),
     /// or why it failed; `None` when it has none.
-    pub probe: Option<Result<crate::upstash::Reply, String>>,
+    pub probe: Option<crate::cache::ProbeReply>,
     /// The verified caller; always `Some` in protected procedures.
     pub user: Option<Identity>,
 }
