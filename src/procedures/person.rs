@@ -113,9 +113,9 @@ fn person_fields(i: &mut Input) -> PersonFields {
         github_username: i.opt_string_or_empty("githubUsername"),
         gitlab_username: i.opt_string_or_empty("gitlabUsername"),
         image_url: i.opt_url_or_empty("imageUrl"),
-        manager_id: i.opt_string_or_empty("managerId"),
-        department_id: i.opt_string_or_empty("departmentId"),
-        title_id: i.opt_string_or_empty("titleId"),
+        manager_id: i.opt_id_or_empty("managerId"),
+        department_id: i.opt_id_or_empty("departmentId"),
+        title_id: i.opt_id_or_empty("titleId"),
     }
 }
 

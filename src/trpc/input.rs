@@ -5,6 +5,16 @@
 //! 2-space-indented JSON). [`Input`] reads one input object field by field,
 //! records zod-shaped issues, and [`Input::finish`] turns them into one
 //! BAD_REQUEST. Unknown keys are ignored, as zod strips them.
+//!
+//! Beyond zod, every reader knows what Postgres can store, so input the
+//! database would refuse is a field error, never a 500 (README "Input limits"):
+//! no NUL (`\u0000`) in any string, id or JSON document; ids at most
+//! [`MAX_ID_LEN`] characters, other single-line strings [`MAX_STRING_LEN`]
+//! (both fit a btree index entry), free text [`MAX_TEXT_LEN`], URLs
+//! [`MAX_URL_LEN`]; dates from [`PG_MIN_DATE`] on; integers without explicit
+//! bounds inside `int4`. In a query ([`Input::for_query`]), an id that cannot
+//! exist (NUL or over the cap) is read as the empty id, which matches no row:
+//! the read answers as for an unknown id.
 
 use serde_json::{json, Map, Value};
 
@@ -48,6 +58,11 @@ impl ZodError {
     }
 }
 
+/// The issue message for a NUL in a string or id.
+pub const NUL_MESSAGE: &str = "String must not contain NUL characters (\\u0000)";
+/// The issue message for a NUL inside a JSON document.
+pub const NUL_DOCUMENT_MESSAGE: &str = "Document must not contain NUL characters (\\u0000)";
+
 /// zod's name for the type of a JSON value (`received`).
 fn type_name(v: Option<&Value>) -> &'static str {
     match v {
@@ -60,6 +75,29 @@ fn type_name(v: Option<&Value>) -> &'static str {
         Some(Value::Object(_)) => "object",
     }
 }
+
+/// Longest id accepted (characters): ids are generated cuids (25), so 255
+/// leaves room for imported ones and keeps any composite index entry small.
+pub const MAX_ID_LEN: usize = 255;
+/// Longest single-line string (names, emails, usernames, `str? | ""` fields):
+/// 500 UTF-16 units are at most 1,500 bytes of UTF-8, so a unique index entry
+/// (`roles_name_key`, `people_email_key`) stays under btree's 2,704-byte limit.
+pub const MAX_STRING_LEN: usize = 500;
+/// Longest optional free text (`opt_string`: descriptions, colors, search).
+pub const MAX_TEXT_LEN: usize = 10_000;
+/// Longest URL (`opt_url_or_empty`).
+pub const MAX_URL_LEN: usize = 2_048;
+
+/// The earliest timestamp Postgres stores: 4714-11-24 BC (Julian day 0),
+/// astronomical year -4713 (the latest JS date, +275760, is inside its range).
+pub fn pg_min_date() -> chrono::NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(-4713, 11, 24)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a valid date")
+}
+
+/// [`pg_min_date`] as the API prints it.
+pub const PG_MIN_DATE: &str = "-004713-11-24T00:00:00.000Z";
 
 /// String length as JavaScript counts it (UTF-16 code units).
 pub fn js_len(s: &str) -> usize {
@@ -86,21 +124,54 @@ pub fn parse<T: FromInput>(raw: Option<&Value>) -> Result<T, TrpcError> {
     Ok(value)
 }
 
+/// [`parse`] for a query: ids that cannot exist read as unknown ids
+/// ([`Input::for_query`]).
+pub fn parse_query<T: FromInput>(raw: Option<&Value>) -> Result<T, TrpcError> {
+    let mut input = Input::for_query(raw);
+    let value = T::from_input(&mut input);
+    input.finish()?;
+    Ok(value)
+}
+
+/// Whether a JSON value holds a NUL character in any string or key.
+fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
 /// Reader over one input object that records zod-shaped issues.
 pub struct Input {
     raw: Option<Value>,
     object: Map<String, Value>,
     issues: Vec<Value>,
     checked_root: bool,
+    lookup: bool,
 }
 
 impl Input {
+    /// A reader for a mutation's input: every storage limit is a field error.
     pub fn new(raw: Option<&Value>) -> Self {
         Self {
             raw: raw.cloned(),
             object: Map::new(),
             issues: Vec::new(),
             checked_root: false,
+            lookup: false,
+        }
+    }
+
+    /// A reader for a query's input: an id that cannot exist (NUL, or longer
+    /// than [`MAX_ID_LEN`]) is not an error but the empty id, which no row
+    /// has, so the read answers as for any unknown id. Other fields keep
+    /// their errors.
+    pub fn for_query(raw: Option<&Value>) -> Self {
+        Self {
+            lookup: true,
+            ..Self::new(raw)
         }
     }
 
@@ -173,14 +244,20 @@ impl Input {
         self.string_min(key, 0)
     }
 
-    /// A required string of at least `min` characters (`z.string().min(min)`).
+    /// A required string of at least `min` characters (`z.string().min(min)`),
+    /// at most [`MAX_STRING_LEN`].
     pub fn string_min(&mut self, key: &str, min: usize) -> String {
+        self.string_checked(key, min, MAX_STRING_LEN)
+    }
+
+    fn string_checked(&mut self, key: &str, min: usize, max: usize) -> String {
         match self.present(key) {
             None => String::new(),
             Some(Some(Value::String(s))) => {
                 if js_len(&s) < min {
                     self.too_small_string(json!([key]), min);
                 }
+                self.storable(json!([key]), &s, max);
                 s
             }
             Some(other) => {
@@ -190,17 +267,60 @@ impl Input {
         }
     }
 
-    /// A required id. Ids are never format-checked, but an empty id is
-    /// rejected here instead of reaching the database (procedures.md §9 item 22).
-    pub fn id(&mut self, key: &str) -> String {
-        self.string_min(key, 1)
+    /// Records what Postgres could not store: a NUL, or more than `max` characters.
+    fn storable(&mut self, path: Value, s: &str, max: usize) {
+        if s.contains('\0') {
+            self.issues.push(json!({
+                "validation": "regex",
+                "code": "invalid_string",
+                "message": NUL_MESSAGE,
+                "path": path.clone(),
+            }));
+        }
+        if js_len(s) > max {
+            self.too_big_string(path, max);
+        }
     }
 
-    /// An optional string: absent → `None`; `null` is rejected as zod does.
+    /// In a query, an id that cannot exist becomes the empty id (no row has
+    /// it); elsewhere it is checked like any string of [`MAX_ID_LEN`].
+    fn checked_id(&mut self, path: Value, id: String) -> String {
+        let impossible = id.contains('\0') || js_len(&id) > MAX_ID_LEN;
+        if self.lookup && impossible {
+            return String::new();
+        }
+        self.storable(path, &id, MAX_ID_LEN);
+        id
+    }
+
+    /// A required id. Ids are never format-checked, but an empty id is
+    /// rejected here instead of reaching the database (procedures.md §9 item 22);
+    /// at most [`MAX_ID_LEN`] characters, no NUL (in a query: unknown id).
+    pub fn id(&mut self, key: &str) -> String {
+        match self.present(key) {
+            None => String::new(),
+            Some(Some(Value::String(s))) => {
+                if s.is_empty() {
+                    self.too_small_string(json!([key]), 1);
+                }
+                self.checked_id(json!([key]), s)
+            }
+            Some(other) => {
+                self.invalid_type(json!([key]), "string", other.as_ref());
+                String::new()
+            }
+        }
+    }
+
+    /// An optional string (free text, at most [`MAX_TEXT_LEN`]): absent →
+    /// `None`; `null` is rejected as zod does.
     pub fn opt_string(&mut self, key: &str) -> Option<String> {
         match self.present(key) {
             None | Some(None) => None,
-            Some(Some(Value::String(s))) => Some(s),
+            Some(Some(Value::String(s))) => {
+                self.storable(json!([key]), &s, MAX_TEXT_LEN);
+                Some(s)
+            }
             Some(other) => {
                 self.invalid_type(json!([key]), "string", other.as_ref());
                 None
@@ -211,11 +331,30 @@ impl Input {
     /// An optional id: absent → `None`; `""` is rejected instead of reaching
     /// the database as a foreign key (procedures.md §9 item 22).
     pub fn opt_id(&mut self, key: &str) -> Option<String> {
-        let id = self.opt_string(key);
-        if id.as_deref() == Some("") {
-            self.too_small_string(json!([key]), 1);
+        match self.present(key) {
+            None | Some(None) => None,
+            Some(Some(Value::String(s))) => {
+                if s.is_empty() {
+                    self.too_small_string(json!([key]), 1);
+                }
+                Some(self.checked_id(json!([key]), s))
+            }
+            Some(other) => {
+                self.invalid_type(json!([key]), "string", other.as_ref());
+                None
+            }
         }
-        id
+    }
+
+    /// An optional id that may also be `""` (`z.string().optional().or(z.literal(""))`
+    /// stored as `value || null`): absent or `""` → `None`; a non-string is
+    /// zod's union error; at most [`MAX_ID_LEN`] characters, no NUL.
+    pub fn opt_id_or_empty(&mut self, key: &str) -> Option<String> {
+        let id = self.opt_string_or_literal_empty(key, usize::MAX)?;
+        if id.is_empty() {
+            return None;
+        }
+        Some(self.checked_id(json!([key]), id))
     }
 
     /// A required array of ids (`z.array(z.string())`), each non-empty.
@@ -230,7 +369,8 @@ impl Input {
                             if s.is_empty() {
                                 self.too_small_string(json!([key, i]), 1);
                             }
-                            out.push(s)
+                            let id = self.checked_id(json!([key, i]), s);
+                            out.push(id)
                         }
                         other => self.invalid_type(json!([key, i]), "string", Some(&other)),
                     }
@@ -267,11 +407,7 @@ impl Input {
 
     /// A required string of `min..=max` characters (`z.string().min(min).max(max)`).
     pub fn string_between(&mut self, key: &str, min: usize, max: usize) -> String {
-        let s = self.string_min(key, min);
-        if js_len(&s) > max {
-            self.too_big_string(json!([key]), max);
-        }
-        s
+        self.string_checked(key, min, max)
     }
 
     /// A required email (`z.string().email()`, zod 3's pattern).
@@ -288,10 +424,17 @@ impl Input {
     /// absent → `None`. Any other non-string (`null` included) fails both
     /// branches, which zod 3 reports as one `invalid_union` issue carrying each
     /// branch's issues (`unionErrors`, each serialised as a `ZodError`).
-    fn opt_string_or_literal_empty(&mut self, key: &str) -> Option<String> {
+    /// A string is then checked against `max` and for NUL (`usize::MAX`: the
+    /// caller checks it).
+    fn opt_string_or_literal_empty(&mut self, key: &str, max: usize) -> Option<String> {
         match self.present(key) {
             None | Some(None) => None,
-            Some(Some(Value::String(s))) => Some(s),
+            Some(Some(Value::String(s))) => {
+                if max != usize::MAX {
+                    self.storable(json!([key]), &s, max);
+                }
+                Some(s)
+            }
             Some(Some(other)) => {
                 let received = type_name(Some(&other));
                 let string_branch = json!({
@@ -327,7 +470,7 @@ impl Input {
     /// string that is not a URL only fails the `url()` check (zod returns that
     /// branch's "Invalid url", not an `invalid_union`).
     pub fn opt_url_or_empty(&mut self, key: &str) -> Option<String> {
-        let s = self.opt_string_or_literal_empty(key)?;
+        let s = self.opt_string_or_literal_empty(key, MAX_URL_LEN)?;
         if s.is_empty() {
             return None;
         }
@@ -340,13 +483,18 @@ impl Input {
     /// An optional string where `""` means absent (`z.string().optional().or(z.literal(""))`
     /// stored as `value || null`).
     pub fn opt_string_or_empty(&mut self, key: &str) -> Option<String> {
-        self.opt_string_or_literal_empty(key)
+        self.opt_string_or_literal_empty(key, MAX_STRING_LEN)
             .filter(|s| !s.is_empty())
     }
 
     /// Any JSON value (`z.any()`): absent → `None`, `null` → `Some(Value::Null)`.
+    /// A NUL in any string or key is an error: `jsonb` cannot store it.
     pub fn any(&mut self, key: &str) -> Option<Value> {
-        self.present(key).flatten()
+        let value = self.present(key).flatten();
+        if value.as_ref().is_some_and(has_nul) {
+            self.custom(&[key], NUL_DOCUMENT_MESSAGE);
+        }
+        value
     }
 
     /// A rich-text document (`z.any()` stored as `content ?? {}`): absent and
@@ -362,6 +510,18 @@ impl Input {
         match self.present(key) {
             None => chrono::NaiveDateTime::default(),
             Some(v) => match coerce_date(v.as_ref()) {
+                Some(d) if d < pg_min_date() => {
+                    self.issues.push(json!({
+                        "code": "too_small",
+                        "minimum": PG_MIN_DATE,
+                        "type": "date",
+                        "inclusive": true,
+                        "exact": false,
+                        "message": format!("Date must be greater than or equal to {PG_MIN_DATE}"),
+                        "path": [key],
+                    }));
+                    chrono::NaiveDateTime::default()
+                }
                 Some(d) => d,
                 None => {
                     self.issues.push(json!({
@@ -396,8 +556,11 @@ impl Input {
 
     /// An optional integer (`z.number().int().min(min).max(max).optional()`):
     /// like zod, a fraction reports "Expected integer" and then any bound it
-    /// also breaks.
+    /// also breaks. A bound left `None` is `int4`'s, so the value fits an
+    /// `INTEGER` column.
     pub fn opt_int(&mut self, key: &str, min: Option<i64>, max: Option<i64>) -> Option<i64> {
+        let min = Some(min.unwrap_or(i32::MIN.into()));
+        let max = Some(max.unwrap_or(i32::MAX.into()));
         let n = self.number(key)?;
         if n.fract() != 0.0 {
             self.issues.push(json!({
@@ -436,7 +599,10 @@ impl Input {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.into_iter().enumerate() {
                     match item {
-                        Value::String(s) => out.push(s),
+                        Value::String(s) => {
+                            self.storable(json!([key, i]), &s, MAX_STRING_LEN);
+                            out.push(s)
+                        }
                         other => self.invalid_type(json!([key, i]), "string", Some(&other)),
                     }
                 }

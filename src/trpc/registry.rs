@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::error::{ApiError, TrpcError};
-use super::input::{parse, FromInput};
+use super::input::{parse, parse_query, FromInput};
 use crate::cache::{CacheKey, Probe};
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -212,7 +212,7 @@ impl<C: Send + 'static> Registry<C> {
             kind: Kind::Query,
             access,
             plan: Box::new(move |raw, user| {
-                let input: I = parse(raw)?;
+                let input: I = parse_query(raw)?;
                 let (cache, probe) = cache(&input, user);
                 Ok(Planned {
                     cache,
