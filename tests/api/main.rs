@@ -15,6 +15,7 @@ mod github_sync;
 mod health;
 mod helpers;
 mod hierarchy;
+mod input_limits;
 mod meetings;
 mod misconfigured;
 mod people;
