@@ -394,6 +394,8 @@ async fn leave_project(ctx: Ctx, input: LeaveInput) -> Result<Mutated<Nothing>, 
 pub struct MeInput;
 
 impl FromInput for MeInput {
+    const TAKES_INPUT: bool = false;
+
     fn from_input(i: &mut Input) -> Self {
         i.ignore();
         MeInput

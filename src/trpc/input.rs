@@ -106,11 +106,18 @@ pub fn js_len(s: &str) -> usize {
 
 /// A procedure input type.
 pub trait FromInput: Sized {
+    /// Whether the procedure reads its input (has an input parser). tRPC 11
+    /// reads a call's raw input lazily, from the input parser: a procedure
+    /// without one never sees, nor fails on, an unparsable body or `input`.
+    const TAKES_INPUT: bool = true;
+
     fn from_input(input: &mut Input) -> Self;
 }
 
 /// Procedures without input ignore whatever was sent, as the original does.
 impl FromInput for () {
+    const TAKES_INPUT: bool = false;
+
     fn from_input(input: &mut Input) -> Self {
         input.ignore();
     }

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod input;
+pub mod js_json;
 pub mod registry;
 pub mod wire;
 
