@@ -683,7 +683,9 @@ fn coerce_date(v: Option<&Value>) -> Option<chrono::NaiveDateTime> {
         Value::Number(n) => from_epoch_ms(n.as_f64()?),
         Value::String(s) => {
             let s = s.trim();
-            parse_es_date(s).or_else(|| crate::db::time::parse(s).and_then(in_js_range))
+            parse_es_date(s)
+                .or_else(|| crate::db::time::parse(s).and_then(in_js_range))
+                .or_else(|| parse_legacy_date(s).and_then(in_js_range))
         }
         Value::Array(_) | Value::Object(_) => None,
     }
@@ -701,6 +703,150 @@ fn from_epoch_ms(ms: f64) -> Option<chrono::NaiveDateTime> {
 
 fn in_js_range(d: chrono::NaiveDateTime) -> Option<chrono::NaiveDateTime> {
     (d.and_utc().timestamp_millis().abs() <= JS_MAX_MS).then_some(d)
+}
+
+/// The forms outside the ECMAScript format that V8's fallback parser reads and
+/// clients send: what JS itself prints (`Date.prototype.toString()`:
+/// `Mon Mar 16 2026 10:00:00 GMT+0000 (Coordinated Universal Time)`,
+/// `toUTCString()`: `Mon, 16 Mar 2026 10:00:00 GMT`), `YYYY/MM/DD`,
+/// `MM/DD/YYYY`, `YYYY-MM-DD HH:MM`, `16 March 2026`, `March 16, 2026 10:00 PM`.
+/// Tokens: an optional weekday, a month name (English, 3+ letters), numbers,
+/// a `H:MM[:SS[.fff]]` time with optional AM/PM, `GMT`/`UTC`/`Z` with an
+/// optional `±HHMM`/`±HH:MM` offset, and a parenthesised comment (ignored).
+/// Without an offset the time is local, UTC on the server. Anything else
+/// (two-digit years, other zone names, other languages) is refused.
+fn parse_legacy_date(s: &str) -> Option<chrono::NaiveDateTime> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    // Drop a trailing parenthesised comment: `(Coordinated Universal Time)`.
+    let s = match s.find('(') {
+        Some(at) if s.ends_with(')') => s[..at].trim_end(),
+        Some(_) => return None,
+        None => s,
+    };
+    let (mut year, mut month, mut day) = (None::<i64>, None::<i64>, None::<i64>);
+    let mut numbers: Vec<i64> = Vec::new();
+    let mut time: Option<(i64, i64, i64, i64)> = None;
+    let mut pm: Option<bool> = None;
+    let mut offset: Option<i64> = None;
+    let parse_offset = |t: &str| -> Option<i64> {
+        let sign = match t.as_bytes().first()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let digits: String = t[1..].chars().filter(|c| *c != ':').collect();
+        if !(digits.len() == 4 || digits.len() == 2) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let h: i64 = digits[..2].parse().ok()?;
+        let m: i64 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+        (h < 24 && m < 60).then_some(sign * (h * 60 + m))
+    };
+    for token in s.split(|c: char| c.is_whitespace() || c == ',').filter(|t| !t.is_empty()) {
+        let lower = token.to_ascii_lowercase();
+        if lower.chars().all(|c| c.is_ascii_alphabetic() || c == '.') {
+            let word = lower.trim_end_matches('.');
+            if let Some(m) = MONTHS.iter().position(|m| word.len() >= 3 && word.starts_with(m)) {
+                if month.replace(m as i64 + 1).is_some() {
+                    return None;
+                }
+            } else if WEEKDAYS.iter().any(|d| word.len() >= 3 && word.starts_with(d)) {
+            } else if matches!(word, "am" | "pm" | "a.m" | "p.m") {
+                pm = Some(word.starts_with('p'));
+            } else if matches!(word, "gmt" | "utc" | "ut" | "z") {
+                offset.get_or_insert(0);
+            } else {
+                return None;
+            }
+            continue;
+        }
+        // `GMT+0000`, `UTC-05:00`, or a bare `+0200` after a time.
+        let zone = ["gmt", "utc"].iter().find_map(|z| lower.strip_prefix(z));
+        if let Some(rest) = zone {
+            offset = Some(parse_offset(rest)?);
+            continue;
+        }
+        if (token.starts_with('+') || token.starts_with('-')) && time.is_some() {
+            offset = Some(parse_offset(token)?);
+            continue;
+        }
+        if token.contains(':') {
+            let mut parts = token.split(':');
+            let h: i64 = parts.next()?.parse().ok()?;
+            let m: i64 = parts.next()?.parse().ok()?;
+            let (sec, milli) = match parts.next() {
+                None => (0, 0),
+                Some(sec) => match sec.split_once('.') {
+                    None => (sec.parse().ok()?, 0),
+                    Some((s, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => {
+                        (s.parse().ok()?, format!("{:0<3}", &f[..f.len().min(3)]).parse().ok()?)
+                    }
+                    Some(_) => return None,
+                },
+            };
+            if parts.next().is_some() || time.is_some() || m > 59 || sec > 59 {
+                return None;
+            }
+            time = Some((h, m, sec, milli));
+            continue;
+        }
+        let separator = ['/', '-'].into_iter().find(|c| token.contains(*c));
+        if let Some(sep) = separator {
+            let parts: Vec<&str> = token.split(sep).collect();
+            if parts.len() != 3 || year.is_some() || month.is_some() {
+                return None;
+            }
+            let nums: Vec<i64> = parts.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
+            if parts[0].len() == 4 {
+                (year, month, day) = (Some(nums[0]), Some(nums[1]), Some(nums[2]));
+            } else if sep == '/' && parts[2].len() == 4 {
+                (year, month, day) = (Some(nums[2]), Some(nums[0]), Some(nums[1]));
+            } else {
+                return None;
+            }
+            continue;
+        }
+        if token.bytes().all(|b| b.is_ascii_digit()) {
+            numbers.push(token.parse().ok()?);
+            continue;
+        }
+        return None;
+    }
+    // With a month name, the remaining numbers are the day and a 4-digit year.
+    for n in numbers {
+        if year.is_none() && n > 31 {
+            year = Some(n);
+        } else if day.is_none() {
+            day = Some(n);
+        } else if year.is_none() && n >= 1000 {
+            year = Some(n);
+        } else {
+            return None;
+        }
+    }
+    let (year, month, day) = (year?, month?, day.unwrap_or(1));
+    if year < 1000 || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let (mut h, m, sec, milli) = time.unwrap_or((0, 0, 0, 0));
+    match pm {
+        Some(is_pm) if (1..=12).contains(&h) => h = h % 12 + if is_pm { 12 } else { 0 },
+        Some(_) => return None,
+        None if h > 24 || (h == 24 && (m, sec, milli) != (0, 0, 0)) => return None,
+        None => {}
+    }
+    let first = chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, u32::try_from(month).ok()?, 1)?;
+    let midnight = first
+        .checked_add_days(chrono::Days::new(u64::try_from(day - 1).ok()?))?
+        .and_hms_opt(0, 0, 0)?;
+    Some(
+        midnight
+            + chrono::Duration::milliseconds(((h * 60 + m) * 60 + sec) * 1000 + milli)
+            - chrono::Duration::minutes(offset.unwrap_or(0)),
+    )
 }
 
 /// The ECMAScript date-time string format as V8 reads it:
@@ -976,11 +1122,51 @@ mod tests {
             "2026-03-15T24:00:01",
             "-000000-01-01",
             "202",
-            "2026-3-15",
             "2026-03-15T10:00:00.",
             "+275761-01-01",
         ] {
             assert_eq!(d(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_accept_the_forms_javascript_prints_and_common_local_forms() {
+        let d = |v: &str| coerce_date(Some(&json!(v))).map(|d| crate::db::time::to_iso(&d));
+        for (input, expected) in [
+            (
+                "Mon Mar 16 2026 10:00:00 GMT+0000 (Coordinated Universal Time)",
+                "2026-03-16T10:00:00.000Z",
+            ),
+            (
+                "Mon Mar 16 2026 11:30:00 GMT+0130 (Some Local Time)",
+                "2026-03-16T10:00:00.000Z",
+            ),
+            ("Mon Mar 16 2026 05:00:00 GMT-0500", "2026-03-16T10:00:00.000Z"),
+            ("Mon, 16 Mar 2026 10:00:00 GMT", "2026-03-16T10:00:00.000Z"),
+            ("2026-03-16T10:00:00.000Z", "2026-03-16T10:00:00.000Z"),
+            ("2026/03/16", "2026-03-16T00:00:00.000Z"),
+            ("2026/3/6", "2026-03-06T00:00:00.000Z"),
+            ("2026/03/16 10:00", "2026-03-16T10:00:00.000Z"),
+            ("2026-3-15", "2026-03-15T00:00:00.000Z"),
+            ("03/16/2026", "2026-03-16T00:00:00.000Z"),
+            ("2026-03-16 10:00", "2026-03-16T10:00:00.000Z"),
+            ("2026-03-16 10:00:05.25", "2026-03-16T10:00:05.250Z"),
+            ("16 March 2026", "2026-03-16T00:00:00.000Z"),
+            ("March 16, 2026 10:00 PM", "2026-03-16T22:00:00.000Z"),
+            ("Mar 16 2026 12:00 AM UTC", "2026-03-16T00:00:00.000Z"),
+        ] {
+            assert_eq!(d(input).as_deref(), Some(expected), "{input}");
+        }
+        for refused in [
+            "Mon Mar 16 26",
+            "16 Mär 2026",
+            "Mar 16 2026 10:00 EST",
+            "next tuesday",
+            "2026/13/01",
+            "Mar 16 2026 25:00",
+            "Mon Mar 16 2026 10:00:00 GMT+0000 (unclosed",
+        ] {
+            assert_eq!(d(refused), None, "{refused}");
         }
     }
 
