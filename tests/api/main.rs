@@ -18,6 +18,7 @@ mod hierarchy;
 mod input_limits;
 mod meetings;
 mod misconfigured;
+mod parity;
 mod people;
 mod rate_limits;
 mod ratelimit;
