@@ -149,10 +149,7 @@ async fn handle_in_scope(
     let mut identity: Option<Result<Identity, AuthError>> = None;
     let mut authenticate = || {
         identity
-            .get_or_insert_with(|| match auth::session_token(&parts.headers) {
-                None => Err(AuthError::Missing),
-                Some(token) => app.clerk.verify(&token),
-            })
+            .get_or_insert_with(|| auth::authenticate(&parts.headers, |t| app.clerk.verify(t)))
             .clone()
     };
 
