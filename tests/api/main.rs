@@ -22,6 +22,7 @@ mod parity;
 mod people;
 mod rate_limits;
 mod ratelimit;
+mod real_clients;
 mod redis_outage;
 mod reference_data;
 mod test_db;
