@@ -458,7 +458,7 @@ mod tests {
         assert!(!err.is_transient());
         assert_eq!(
             err.to_string(),
-            "GitHub GraphQL: Could not resolve to a Repository with the name 'o/r'."
+            "GitHub repository not found"
         );
         let limited = r#"{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded"}]}"#;
         assert!(matches!(

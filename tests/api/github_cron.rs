@@ -234,7 +234,7 @@ async fn an_empty_body_without_qstash_syncs_every_project_inline() {
     assert_eq!(by_id(&gone)["success"], false);
     assert_eq!(
         by_id(&gone)["error"],
-        "GitHub GraphQL: Could not resolve to a Repository with the name 'acme/gone'."
+        "GitHub repository not found"
     );
     assert_eq!(
         by_id(&bad),
