@@ -310,11 +310,16 @@ pub fn authenticate(
 }
 
 fn header_token(headers: &http::HeaderMap) -> Option<String> {
-    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let value = headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
     match value.split_once(' ') {
         // No scheme: the whole value is the token (Clerk's own parsing).
-        None => (!value.is_empty() && !value.eq_ignore_ascii_case("bearer"))
-            .then(|| value.to_owned()),
+        None => {
+            (!value.is_empty() && !value.eq_ignore_ascii_case("bearer")).then(|| value.to_owned())
+        }
         Some((scheme, token)) => {
             let token = token.trim();
             (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
@@ -839,7 +844,8 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             "cookie",
-            HeaderValue::from_str(&format!("__session={other_app}; __session_Ab3d={ours}")).unwrap(),
+            HeaderValue::from_str(&format!("__session={other_app}; __session_Ab3d={ours}"))
+                .unwrap(),
         );
         let v = verifier();
         let identity = authenticate(&h, |t| v.verify_at(t, NOW)).unwrap();
@@ -867,7 +873,11 @@ mod tests {
             let token = sign_raw(serde_json::json!({"sub": "u", "exp": exp}));
             assert_eq!(v.verify_at(&token, NOW), Err(AuthError::Expired), "{exp}");
         }
-        for exp in [serde_json::json!("9999999999"), serde_json::json!(null), serde_json::json!(true)] {
+        for exp in [
+            serde_json::json!("9999999999"),
+            serde_json::json!(null),
+            serde_json::json!(true),
+        ] {
             let token = sign_raw(serde_json::json!({"sub": "u", "exp": exp}));
             assert_eq!(v.verify_at(&token, NOW), Err(AuthError::Malformed), "{exp}");
         }

@@ -60,11 +60,8 @@ async fn screen_head(mut stream: TcpStream) -> Option<Replay> {
         if head.len() > MAX_HEAD_BYTES {
             break Some(format!("Request headers exceed {MAX_HEAD_BYTES} bytes"));
         }
-        let read = tokio::time::timeout(
-            std::time::Duration::from_secs(30),
-            stream.read(&mut chunk),
-        )
-        .await;
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(30), stream.read(&mut chunk)).await;
         match read {
             Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break None,
             Ok(Ok(n)) => head.extend_from_slice(&chunk[..n]),
@@ -144,10 +141,9 @@ async fn dispatch(instance: Instance, req: Request<Incoming>) -> Response<Full<B
     // `sub` it signed matches without any setting (production, behind
     // Vercel, keeps `https`).
     if !parts.headers.contains_key("x-forwarded-proto") {
-        parts.headers.insert(
-            "x-forwarded-proto",
-            http::HeaderValue::from_static("http"),
-        );
+        parts
+            .headers
+            .insert("x-forwarded-proto", http::HeaderValue::from_static("http"));
     }
     let res = if parts.uri.path() == "/_vercel/ping" {
         Response::new(Bytes::from_static(b"OK"))

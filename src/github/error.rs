@@ -230,7 +230,10 @@ mod tests {
             secondary: false,
         }
         .to_string();
-        assert!(limited.starts_with("GitHub rate limited until 20"), "{limited}");
+        assert!(
+            limited.starts_with("GitHub rate limited until 20"),
+            "{limited}"
+        );
         assert!(limited.ends_with(".000Z"), "{limited}");
         assert_eq!(
             GitHubError::RateLimited {
@@ -241,7 +244,8 @@ mod tests {
             "GitHub rate limited"
         );
         assert_eq!(
-            GitHubError::Decode("missing field `data` at http://10.0.0.7/graphql".into()).to_string(),
+            GitHubError::Decode("missing field `data` at http://10.0.0.7/graphql".into())
+                .to_string(),
             "unexpected answer from GitHub"
         );
         let not_found = GitHubError::GraphQl {
@@ -266,7 +270,10 @@ mod tests {
         let e = GitHubError::Network(err);
         assert_eq!(e.to_string(), "GitHub unreachable");
         let detail = e.detail().unwrap();
-        assert!(!detail.contains("127.0.0.1") && !detail.contains("internal"), "{detail}");
+        assert!(
+            !detail.contains("127.0.0.1") && !detail.contains("internal"),
+            "{detail}"
+        );
     }
 
     #[test]

@@ -738,22 +738,36 @@ fn parse_legacy_date(s: &str) -> Option<chrono::NaiveDateTime> {
             _ => return None,
         };
         let digits: String = t[1..].chars().filter(|c| *c != ':').collect();
-        if !(digits.len() == 4 || digits.len() == 2) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if !(digits.len() == 4 || digits.len() == 2) || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let h: i64 = digits[..2].parse().ok()?;
-        let m: i64 = if digits.len() == 4 { digits[2..].parse().ok()? } else { 0 };
+        let m: i64 = if digits.len() == 4 {
+            digits[2..].parse().ok()?
+        } else {
+            0
+        };
         (h < 24 && m < 60).then_some(sign * (h * 60 + m))
     };
-    for token in s.split(|c: char| c.is_whitespace() || c == ',').filter(|t| !t.is_empty()) {
+    for token in s
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|t| !t.is_empty())
+    {
         let lower = token.to_ascii_lowercase();
         if lower.chars().all(|c| c.is_ascii_alphabetic() || c == '.') {
             let word = lower.trim_end_matches('.');
-            if let Some(m) = MONTHS.iter().position(|m| word.len() >= 3 && word.starts_with(m)) {
+            if let Some(m) = MONTHS
+                .iter()
+                .position(|m| word.len() >= 3 && word.starts_with(m))
+            {
                 if month.replace(m as i64 + 1).is_some() {
                     return None;
                 }
-            } else if WEEKDAYS.iter().any(|d| word.len() >= 3 && word.starts_with(d)) {
+            } else if WEEKDAYS
+                .iter()
+                .any(|d| word.len() >= 3 && word.starts_with(d))
+            {
             } else if matches!(word, "am" | "pm" | "a.m" | "p.m") {
                 pm = Some(word.starts_with('p'));
             } else if matches!(word, "gmt" | "utc" | "ut" | "z") {
@@ -781,9 +795,10 @@ fn parse_legacy_date(s: &str) -> Option<chrono::NaiveDateTime> {
                 None => (0, 0),
                 Some(sec) => match sec.split_once('.') {
                     None => (sec.parse().ok()?, 0),
-                    Some((s, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => {
-                        (s.parse().ok()?, format!("{:0<3}", &f[..f.len().min(3)]).parse().ok()?)
-                    }
+                    Some((s, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => (
+                        s.parse().ok()?,
+                        format!("{:0<3}", &f[..f.len().min(3)]).parse().ok()?,
+                    ),
                     Some(_) => return None,
                 },
             };
@@ -799,7 +814,10 @@ fn parse_legacy_date(s: &str) -> Option<chrono::NaiveDateTime> {
             if parts.len() != 3 || year.is_some() || month.is_some() {
                 return None;
             }
-            let nums: Vec<i64> = parts.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
+            let nums: Vec<i64> = parts
+                .iter()
+                .map(|p| p.parse().ok())
+                .collect::<Option<_>>()?;
             if parts[0].len() == 4 {
                 (year, month, day) = (Some(nums[0]), Some(nums[1]), Some(nums[2]));
             } else if sep == '/' && parts[2].len() == 4 {
@@ -838,13 +856,13 @@ fn parse_legacy_date(s: &str) -> Option<chrono::NaiveDateTime> {
         None if h > 24 || (h == 24 && (m, sec, milli) != (0, 0, 0)) => return None,
         None => {}
     }
-    let first = chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, u32::try_from(month).ok()?, 1)?;
+    let first =
+        chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, u32::try_from(month).ok()?, 1)?;
     let midnight = first
         .checked_add_days(chrono::Days::new(u64::try_from(day - 1).ok()?))?
         .and_hms_opt(0, 0, 0)?;
     Some(
-        midnight
-            + chrono::Duration::milliseconds(((h * 60 + m) * 60 + sec) * 1000 + milli)
+        midnight + chrono::Duration::milliseconds(((h * 60 + m) * 60 + sec) * 1000 + milli)
             - chrono::Duration::minutes(offset.unwrap_or(0)),
     )
 }
@@ -1141,7 +1159,10 @@ mod tests {
                 "Mon Mar 16 2026 11:30:00 GMT+0130 (Some Local Time)",
                 "2026-03-16T10:00:00.000Z",
             ),
-            ("Mon Mar 16 2026 05:00:00 GMT-0500", "2026-03-16T10:00:00.000Z"),
+            (
+                "Mon Mar 16 2026 05:00:00 GMT-0500",
+                "2026-03-16T10:00:00.000Z",
+            ),
             ("Mon, 16 Mar 2026 10:00:00 GMT", "2026-03-16T10:00:00.000Z"),
             ("2026-03-16T10:00:00.000Z", "2026-03-16T10:00:00.000Z"),
             ("2026/03/16", "2026-03-16T00:00:00.000Z"),

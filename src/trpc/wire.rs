@@ -294,7 +294,10 @@ mod tests {
     #[test]
     fn trpc_path_parameter_names_the_procedures_on_the_function_paths_only() {
         for function in ["/api/queries", "/api/mutations"] {
-            let r = get(&format!("{function}?trpcPath=a.b%2Cc.d&batch=1&input=%7B%7D")).unwrap();
+            let r = get(&format!(
+                "{function}?trpcPath=a.b%2Cc.d&batch=1&input=%7B%7D"
+            ))
+            .unwrap();
             let paths: Vec<_> = r.calls.iter().map(|c| c.path.as_str()).collect();
             assert_eq!(paths, ["a.b", "c.d"], "{function}");
         }
@@ -311,7 +314,10 @@ mod tests {
         let r = get("/api/trpc/a.b?input=null").unwrap();
         assert_eq!(r.calls[0].input, Ok(Some(Value::Null)));
         let r = get("/api/trpc/a.b?input=%20").unwrap();
-        assert_eq!(r.calls[0].input, Err(TrpcError::bad_request(UNEXPECTED_END)));
+        assert_eq!(
+            r.calls[0].input,
+            Err(TrpcError::bad_request(UNEXPECTED_END))
+        );
     }
 
     #[test]
@@ -375,7 +381,10 @@ mod tests {
             );
         }
         let r = post("/api/trpc/x", Some("application/json"), r#"{"a":"#).unwrap();
-        assert_eq!(r.calls[0].input, Err(TrpcError::bad_request(UNEXPECTED_END)));
+        assert_eq!(
+            r.calls[0].input,
+            Err(TrpcError::bad_request(UNEXPECTED_END))
+        );
     }
 
     #[test]

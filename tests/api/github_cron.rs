@@ -232,10 +232,7 @@ async fn an_empty_body_without_qstash_syncs_every_project_inline() {
     };
     assert_eq!(by_id(&ok), json!({"projectId": ok, "success": true}));
     assert_eq!(by_id(&gone)["success"], false);
-    assert_eq!(
-        by_id(&gone)["error"],
-        "GitHub repository not found"
-    );
+    assert_eq!(by_id(&gone)["error"], "GitHub repository not found");
     assert_eq!(
         by_id(&bad),
         json!({"projectId": bad, "success": false, "error": "Invalid GitHub URL format."})
@@ -268,11 +265,12 @@ async fn any_other_body_is_a_permanent_400_that_syncs_nothing() {
         assert_eq!(status, 400, "{body}: {res}");
         assert_eq!(headers["upstash-nonretryable-error"], "true", "{body}");
     }
-    let (syncs,): (i64,) = sqlx::query_as("SELECT count(*) FROM github_syncs WHERE project_id = $1")
-        .bind(&ok)
-        .fetch_one(&world.app.db)
-        .await
-        .unwrap();
+    let (syncs,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM github_syncs WHERE project_id = $1")
+            .bind(&ok)
+            .fetch_one(&world.app.db)
+            .await
+            .unwrap();
     assert_eq!(syncs, 0, "nothing synced");
 }
 

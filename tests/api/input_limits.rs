@@ -80,7 +80,10 @@ fn bad_values(kind: Field) -> Vec<(&'static str, Value)> {
         Field::Document => vec![
             ("NUL in a string", json!({"type": "doc", "text": "a\u{0}b"})),
             ("NUL in a key", json!({"a\u{0}": 1})),
-            ("NUL deep inside", json!({"content": [{"content": [{"text": "\u{0}"}]}]})),
+            (
+                "NUL deep inside",
+                json!({"content": [{"content": [{"text": "\u{0}"}]}]}),
+            ),
         ],
     }
 }
@@ -137,7 +140,11 @@ fn table(f: &Fixture) -> Vec<Row> {
             json!({"id": f.department, "name": "Eng 2", "color": "#000"}),
             &[("id", Id), ("name", name), ("color", text)],
         ),
-        row("department.delete", json!({"id": f.department}), &[("id", Id)]),
+        row(
+            "department.delete",
+            json!({"id": f.department}),
+            &[("id", Id)],
+        ),
         row(
             "department.merge",
             json!({"keepId": f.department, "mergeIds": []}),
@@ -160,7 +167,11 @@ fn table(f: &Fixture) -> Vec<Row> {
             json!({"keepId": f.title, "mergeIds": []}),
             &[("keepId", Id), ("mergeIds", IdList)],
         ),
-        row("title.reorder", json!({"ids": [f.title]}), &[("ids", IdList)]),
+        row(
+            "title.reorder",
+            json!({"ids": [f.title]}),
+            &[("ids", IdList)],
+        ),
         row("person.getAll", json!(null), &[]),
         row("person.me", json!(null), &[]),
         row(
@@ -300,7 +311,11 @@ fn table(f: &Fixture) -> Vec<Row> {
             json!({"id": f.comment, "content": "hello again"}),
             &[("id", Id), ("content", comment)],
         ),
-        row("personComment.delete", json!({"id": f.comment}), &[("id", Id)]),
+        row(
+            "personComment.delete",
+            json!({"id": f.comment}),
+            &[("id", Id)],
+        ),
     ]
 }
 
@@ -441,7 +456,10 @@ async fn input_postgres_cannot_store_is_a_field_error_for_every_procedure() {
                             .is_some_and(|errors| !errors.is_empty())
                 };
                 if !ok {
-                    failures.push(format!("{} {field} {label}: {status} {body}", row.procedure));
+                    failures.push(format!(
+                        "{} {field} {label}: {status} {body}",
+                        row.procedure
+                    ));
                 }
             }
         }
@@ -481,9 +499,7 @@ async fn every_registered_procedure_is_in_the_table() {
 async fn values_at_the_caps_are_stored() {
     let app = spawn_app().await;
     let name = "é".repeat(MAX_STRING_LEN);
-    let (status, body) = app
-        .mutate("department.create", json!({"name": name}))
-        .await;
+    let (status, body) = app.mutate("department.create", json!({"name": name})).await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = app
         .mutate(

@@ -54,9 +54,7 @@ async fn dates_before_year_one_read_back_as_written() {
             .await;
         assert_eq!(status, 200, "{date}: {body}");
         let id = data(&body)["id"].as_str().unwrap().to_string();
-        let (status, body) = app
-            .query("meeting.getById", Some(json!({"id": id})))
-            .await;
+        let (status, body) = app.query("meeting.getById", Some(json!({"id": id}))).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(data(&body)["date"], date);
         let (_, list) = app
@@ -91,9 +89,7 @@ async fn dates_in_the_forms_javascript_prints_are_accepted() {
             .await;
         assert_eq!(status, 200, "{sent}: {body}");
         let id = data(&body)["id"].as_str().unwrap().to_string();
-        let (_, body) = app
-            .query("meeting.getById", Some(json!({"id": id})))
-            .await;
+        let (_, body) = app.query("meeting.getById", Some(json!({"id": id}))).await;
         assert_eq!(data(&body)["date"], stored, "{sent}");
     }
 }
@@ -210,7 +206,8 @@ async fn get_input_follows_trpc_11_for_empty_null_and_unparsable_values() {
     let app = spawn_app().await;
     // Without an input parser: whatever `input` holds is never read.
     for input in ["", "null", "%7Bbad", "%20"] {
-        let (status, text) = raw_get(&app, &format!("/api/trpc/department.getAll?input={input}")).await;
+        let (status, text) =
+            raw_get(&app, &format!("/api/trpc/department.getAll?input={input}")).await;
         assert_eq!(status, 200, "{input}: {text}");
     }
     // With one: empty is no input (zod's Required), null is a null input,
@@ -250,7 +247,12 @@ async fn trpc_path_is_ignored_on_the_trpc_path() {
 async fn direct_reports_are_ordered_by_last_name_first_name_and_id() {
     let app = spawn_app().await;
     let manager = app.insert_person("Boss", None, Some(USER)).await;
-    for (first, last) in [("Zed", "Adams"), ("Amy", "Young"), ("Bob", "Adams"), ("Bob", "Adams")] {
+    for (first, last) in [
+        ("Zed", "Adams"),
+        ("Amy", "Young"),
+        ("Bob", "Adams"),
+        ("Bob", "Adams"),
+    ] {
         let id = app.insert_person(first, Some(&manager), None).await;
         sqlx::query("UPDATE people SET last_name = $2 WHERE id = $1")
             .bind(&id)
@@ -286,6 +288,11 @@ async fn direct_reports_are_ordered_by_last_name_first_name_and_id() {
         .find(|p| p["id"] == manager.as_str())
         .unwrap()
         .clone();
-    let listed: Vec<_> = boss["directReports"].as_array().unwrap().iter().map(key).collect();
+    let listed: Vec<_> = boss["directReports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(key)
+        .collect();
     assert_eq!(listed, sorted);
 }

@@ -21,9 +21,18 @@ async fn a_local_qstash_delivery_to_the_plain_http_url_verifies_without_settings
     .await;
     let url = format!("{}/api/cron/github-sync", app.base_url);
     assert!(url.starts_with("http://127.0.0.1:"));
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let body = r#"{"projectId":"p1"}"#;
-    let signature = sign_qstash(QSTASH_CURRENT, &url, body.as_bytes(), now, Default::default());
+    let signature = sign_qstash(
+        QSTASH_CURRENT,
+        &url,
+        body.as_bytes(),
+        now,
+        Default::default(),
+    );
     let req = app
         .http
         .post(&url)
@@ -35,7 +44,13 @@ async fn a_local_qstash_delivery_to_the_plain_http_url_verifies_without_settings
     assert_eq!(status, 489, "{res}");
 
     // A proxy in front that terminated TLS says so; then https is expected.
-    let signature = sign_qstash(QSTASH_CURRENT, &url, body.as_bytes(), now, Default::default());
+    let signature = sign_qstash(
+        QSTASH_CURRENT,
+        &url,
+        body.as_bytes(),
+        now,
+        Default::default(),
+    );
     let req = app
         .http
         .post(&url)
@@ -62,7 +77,10 @@ async fn raw_get(app: &TestApp, target: &str) -> (u16, String) {
     stream.read_to_end(&mut response).await.unwrap();
     let text = String::from_utf8_lossy(&response).into_owned();
     let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -90,7 +108,11 @@ async fn an_oversized_get_is_a_trpc_json_error() {
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response).await;
     let text = String::from_utf8_lossy(&response);
-    assert!(text.starts_with("HTTP/1.1 413"), "{}", &text[..text.len().min(200)]);
+    assert!(
+        text.starts_with("HTTP/1.1 413"),
+        "{}",
+        &text[..text.len().min(200)]
+    );
     assert!(text.contains("PAYLOAD_TOO_LARGE"));
     // 60 KiB of input, over hyper's default head buffer for some clients, is served.
     let input = json!({"id": "x".repeat(60 * 1024)}).to_string();
