@@ -219,9 +219,13 @@ impl Config {
 /// else: `UPSTASH_REDIS_REST_URL`, `UPSTASH_REDIS_REST_TOKEN`, and optionally
 /// `ENGHUB_KEY_PREFIX` (default `enghub`) and `UPSTASH_TIMEOUT_MS` (2000).
 pub struct CacheSettings {
+    /// `UPSTASH_REDIS_REST_URL`, without a trailing `/`.
     pub upstash_url: String,
+    /// `UPSTASH_REDIS_REST_TOKEN`.
     pub upstash_token: Secret,
+    /// `UPSTASH_TIMEOUT_MS` (default 2 s): per Upstash request.
     pub upstash_timeout: Duration,
+    /// `ENGHUB_KEY_PREFIX` (default `enghub`): the keys flushed are `<prefix>:*`.
     pub key_prefix: String,
 }
 

@@ -25,6 +25,27 @@ macro_rules! epoch_ms {
 }
 pub(crate) use epoch_ms;
 
+/// SQL for a `timestamp` expression as the text [`to_iso`] prints (`NULL`
+/// stays `NULL`), for JSON views that go to the client as they are: years 0 to
+/// 9999 as 4 digits, others as a sign and 6 digits, like JS `toISOString`
+/// (Postgres' `to_char(…, 'YYYY')` prints 1 BC as `0001`). The expression is
+/// checked against [`to_iso`] in the tests; `$col` is evaluated once.
+#[macro_export]
+macro_rules! js_iso_sql {
+    ($col:expr) => {
+        concat!(
+            "(SELECT CASE WHEN iso_y BETWEEN 0 AND 9999 THEN lpad(iso_y::text, 4, '0') ",
+            "WHEN iso_y < 0 THEN '-' || lpad((-iso_y)::text, 6, '0') ",
+            "ELSE '+' || lpad(iso_y::text, 6, '0') END ",
+            "|| to_char(iso_t, '-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') ",
+            "FROM (SELECT iso_t, extract(year FROM iso_t)::int + (extract(year FROM iso_t) < 0)::int AS iso_y ",
+            "FROM (SELECT ",
+            $col,
+            " AS iso_t) AS iso_v) AS iso_parts)"
+        )
+    };
+}
+
 /// The current UTC time at the precision Postgres stores (`timestamp(3)`: milliseconds), so
 /// a value written and read back compares equal.
 pub fn now() -> NaiveDateTime {

@@ -357,7 +357,7 @@ impl Input {
     /// stored as `value || null`): absent or `""` → `None`; a non-string is
     /// zod's union error; at most [`MAX_ID_LEN`] characters, no NUL.
     pub fn opt_id_or_empty(&mut self, key: &str) -> Option<String> {
-        let id = self.opt_string_or_literal_empty(key, usize::MAX)?;
+        let id = self.opt_string_or_literal_empty(key)?;
         if id.is_empty() {
             return None;
         }
@@ -431,17 +431,11 @@ impl Input {
     /// absent → `None`. Any other non-string (`null` included) fails both
     /// branches, which zod 3 reports as one `invalid_union` issue carrying each
     /// branch's issues (`unionErrors`, each serialised as a `ZodError`).
-    /// A string is then checked against `max` and for NUL (`usize::MAX`: the
-    /// caller checks it).
-    fn opt_string_or_literal_empty(&mut self, key: &str, max: usize) -> Option<String> {
+    /// The string itself is not checked: see [`Self::opt_storable_or_literal_empty`].
+    fn opt_string_or_literal_empty(&mut self, key: &str) -> Option<String> {
         match self.present(key) {
             None | Some(None) => None,
-            Some(Some(Value::String(s))) => {
-                if max != usize::MAX {
-                    self.storable(json!([key]), &s, max);
-                }
-                Some(s)
-            }
+            Some(Some(Value::String(s))) => Some(s),
             Some(Some(other)) => {
                 let received = type_name(Some(&other));
                 let string_branch = json!({
@@ -472,12 +466,20 @@ impl Input {
         }
     }
 
+    /// [`Self::opt_string_or_literal_empty`], then the string checked for NUL
+    /// and against `max` characters.
+    fn opt_storable_or_literal_empty(&mut self, key: &str, max: usize) -> Option<String> {
+        let s = self.opt_string_or_literal_empty(key)?;
+        self.storable(json!([key]), &s, max);
+        Some(s)
+    }
+
     /// An optional URL that may also be `""` (`z.string().url().optional().or(z.literal(""))`):
     /// absent or `""` → `None`. A URL is whatever the WHATWG parser accepts. A
     /// string that is not a URL only fails the `url()` check (zod returns that
     /// branch's "Invalid url", not an `invalid_union`).
     pub fn opt_url_or_empty(&mut self, key: &str) -> Option<String> {
-        let s = self.opt_string_or_literal_empty(key, MAX_URL_LEN)?;
+        let s = self.opt_storable_or_literal_empty(key, MAX_URL_LEN)?;
         if s.is_empty() {
             return None;
         }
@@ -490,7 +492,7 @@ impl Input {
     /// An optional string where `""` means absent (`z.string().optional().or(z.literal(""))`
     /// stored as `value || null`).
     pub fn opt_string_or_empty(&mut self, key: &str) -> Option<String> {
-        self.opt_string_or_literal_empty(key, MAX_STRING_LEN)
+        self.opt_storable_or_literal_empty(key, MAX_STRING_LEN)
             .filter(|s| !s.is_empty())
     }
 

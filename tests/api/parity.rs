@@ -296,3 +296,38 @@ async fn direct_reports_are_ordered_by_last_name_first_name_and_id() {
         .collect();
     assert_eq!(listed, sorted);
 }
+
+#[tokio::test]
+async fn the_sql_iso_formatter_prints_exactly_what_the_rust_one_prints() {
+    let app = spawn_app().await;
+    let sql = concat!(
+        "SELECT ",
+        enghub::js_iso_sql!("t0.ts"),
+        " FROM (SELECT $1::timestamp(3) AS ts) t0"
+    );
+    for text in [
+        "2026-03-16T10:00:00.123Z",
+        "0000-06-15T00:00:00.000Z",
+        "-000001-06-15T12:30:00.250Z",
+        "-004713-11-24T00:00:00.000Z",
+        "0001-01-01T00:00:00.000Z",
+        "0999-12-31T23:59:59.999Z",
+        "+010000-01-01T00:00:00.000Z",
+        "+200000-09-13T00:00:00.000Z",
+    ] {
+        let t = enghub::db::time::parse(text).unwrap();
+        let (printed,): (String,) = sqlx::query_as(sql)
+            .bind(t)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(printed, enghub::db::time::to_iso(&t));
+        assert_eq!(printed, text);
+    }
+    let (null,): (Option<String>,) = sqlx::query_as(sql)
+        .bind(None::<chrono::NaiveDateTime>)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(null, None);
+}
