@@ -266,6 +266,33 @@ async fn main() {
     }
     report("100 concurrent cold misses (burst)", &s);
 
+    // The project page of a large project: 200 members in 12 teams, 60
+    // milestones and 20 goals (two levels, with assignees), 100 key results.
+    let project = insert_large_project(&pool).await;
+    let path = format!(
+        "/api/trpc/project.getById?input={}",
+        percent_encoding::utf8_percent_encode(
+            &format!(r#"{{"id":"{project}"}}"#),
+            percent_encoding::NON_ALPHANUMERIC
+        )
+    );
+    b.get(&path).await;
+    let mut s = Vec::new();
+    for _ in 0..ITERATIONS {
+        s.push(b.sample(|| async { vec![b.get(&path).await] }).await);
+    }
+    report("project.getById 200 members, hit", &s);
+
+    let mut s = Vec::new();
+    for _ in 0..ITERATIONS {
+        b.cache
+            .invalidate(&[CacheKey::Project(project.clone())])
+            .await
+            .unwrap();
+        s.push(b.sample(|| async { vec![b.get(&path).await] }).await);
+    }
+    report("project.getById 200 members, miss", &s);
+
     pool.close().await;
     let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
         .await
@@ -273,4 +300,46 @@ async fn main() {
     let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
         .execute(&mut admin)
         .await;
+}
+
+/// Inserts the large project with set-based statements; returns its id.
+async fn insert_large_project(pool: &sqlx::PgPool) -> String {
+    let id = "bench-large-project";
+    sqlx::raw_sql(&format!(
+        "INSERT INTO projects (id, name, description, updated_at)
+           VALUES ('{id}', 'Large', 'Bench fixture', now());
+         INSERT INTO people (id, first_name, last_name, email, role_id, title_id, updated_at)
+           SELECT 'bp' || n, 'First' || n, 'Last' || n, 'bench' || n || '@acme.dev',
+                  (SELECT id FROM roles ORDER BY name LIMIT 1),
+                  (SELECT id FROM titles ORDER BY sort_order LIMIT 1), now()
+           FROM generate_series(1, 200) n;
+         INSERT INTO teams (id, name, project_id)
+           SELECT 'bt' || n, 'Team ' || n, '{id}' FROM generate_series(1, 12) n;
+         INSERT INTO team_members (id, person_id, project_id)
+           SELECT 'bm' || n, 'bp' || n, '{id}' FROM generate_series(1, 200) n;
+         INSERT INTO team_memberships (id, team_id, team_member_id)
+           SELECT 'bs' || n, 'bt' || (n % 12 + 1), 'bm' || n FROM generate_series(1, 200) n;
+         INSERT INTO milestones (id, title, status, sort_order, target_date, project_id, parent_id, updated_at)
+           SELECT 'bms' || n, 'Milestone ' || n, 'IN_PROGRESS', n % 5, now() + n * interval '1 day',
+                  '{id}', CASE WHEN n > 20 THEN 'bms' || (n % 20 + 1) END, now()
+           FROM generate_series(1, 60) n;
+         INSERT INTO quarterly_goals (id, title, quarter, project_id, parent_id, updated_at)
+           SELECT 'bg' || n, 'Goal ' || n, 'Q' || (n % 4 + 1) || ' 2026', '{id}',
+                  CASE WHEN n > 8 THEN 'bg' || (n % 8 + 1) END, now()
+           FROM generate_series(1, 20) n;
+         INSERT INTO milestone_assignments (id, milestone_id, person_id)
+           SELECT 'bma' || n, 'bms' || (n % 60 + 1), 'bp' || n FROM generate_series(1, 120) n;
+         INSERT INTO quarterly_goal_assignments (id, quarterly_goal_id, person_id)
+           SELECT 'bga' || n, 'bg' || (n % 20 + 1), 'bp' || n FROM generate_series(1, 40) n;
+         INSERT INTO key_results (id, title, target_value, current_value, unit, sort_order,
+                                  milestone_id, quarterly_goal_id, updated_at)
+           SELECT 'bk' || n, 'Key result ' || n, 100, n, '%', n % 5,
+                  CASE WHEN n <= 60 THEN 'bms' || n END,
+                  CASE WHEN n > 60 THEN 'bg' || (n % 20 + 1) END, now()
+           FROM generate_series(1, 100) n;"
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+    id.to_string()
 }

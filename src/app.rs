@@ -64,6 +64,12 @@ impl App {
             config.upstash_timeout,
         );
         let cache = Cache::new(redis.clone(), config.key_prefix.clone());
+        if config.reporting_line_policy == crate::config::ReportingLinePolicy::Open {
+            tracing::warn!(
+                "ENGHUB_REPORTING_LINE_POLICY=open: any signed-in user may change anyone's \
+                 manager, and with it who can read their 1:1 notes"
+            );
+        }
         let qstash = Receiver::new(
             config.qstash_current_signing_key.expose(),
             config.qstash_next_signing_key.expose(),

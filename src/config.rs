@@ -34,6 +34,18 @@ pub enum RateLimitOnError {
     Deny,
 }
 
+/// Who may change an existing person's reporting line
+/// (`ENGHUB_REPORTING_LINE_POLICY`; see [`crate::hierarchy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReportingLinePolicy {
+    /// `managers` (default): org admins, and the people above the person in
+    /// its management chain.
+    #[default]
+    Managers,
+    /// `open`: every signed-in user, as in the original.
+    Open,
+}
+
 /// All settings of the API.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -74,6 +86,11 @@ pub struct Config {
     pub vercel_env: Option<String>,
     /// `RATE_LIMIT_ON_ERROR` (`allow`|`deny`, default `allow`).
     pub rate_limit_on_error: RateLimitOnError,
+    /// `ENGHUB_ADMIN_USER_IDS`: comma-separated Clerk user ids that are org
+    /// admins, besides session tokens whose `metadata.role` is `admin`.
+    pub admin_user_ids: Vec<String>,
+    /// `ENGHUB_REPORTING_LINE_POLICY` (`managers`|`open`, default `managers`).
+    pub reporting_line_policy: ReportingLinePolicy,
 }
 
 /// Every variable that was missing or malformed.
@@ -169,6 +186,14 @@ impl Config {
                 RateLimitOnError::Allow
             }
         };
+        let reporting_line_policy = match get("ENGHUB_REPORTING_LINE_POLICY").as_deref() {
+            None | Some("managers") => ReportingLinePolicy::Managers,
+            Some("open") => ReportingLinePolicy::Open,
+            Some(_) => {
+                problems.push("ENGHUB_REPORTING_LINE_POLICY must be managers or open".into());
+                ReportingLinePolicy::Managers
+            }
+        };
         let key_prefix = get("ENGHUB_KEY_PREFIX").unwrap_or_else(|| "enghub".into());
         if key_prefix.contains(char::is_whitespace) {
             problems.push("ENGHUB_KEY_PREFIX must not contain whitespace".into());
@@ -206,6 +231,15 @@ impl Config {
             allowed_origins: list("ENGHUB_ALLOWED_ORIGINS"),
             vercel_env: get("VERCEL_ENV"),
             rate_limit_on_error,
+            admin_user_ids: get("ENGHUB_ADMIN_USER_IDS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            reporting_line_policy,
         })
     }
 
@@ -331,6 +365,26 @@ mod tests {
         assert_eq!(c.upstash_timeout, Duration::from_secs(2));
         assert!(!c.pgbouncer);
         assert_eq!(c.rate_limit_on_error, RateLimitOnError::Allow);
+        assert_eq!(c.reporting_line_policy, ReportingLinePolicy::Managers);
+        assert!(c.admin_user_ids.is_empty());
+    }
+
+    #[test]
+    fn reporting_line_policy_and_admins_are_read() {
+        let mut vars = full();
+        vars.insert("ENGHUB_REPORTING_LINE_POLICY".into(), "open".into());
+        vars.insert("ENGHUB_ADMIN_USER_IDS".into(), " user_a, ,user_b ".into());
+        let c = Config::from_vars(&vars).unwrap();
+        assert_eq!(c.reporting_line_policy, ReportingLinePolicy::Open);
+        assert_eq!(c.admin_user_ids, vec!["user_a", "user_b"]);
+    }
+
+    #[test]
+    fn unknown_reporting_line_policy_is_named() {
+        let mut vars = full();
+        vars.insert("ENGHUB_REPORTING_LINE_POLICY".into(), "admins".into());
+        let err = Config::from_vars(&vars).unwrap_err();
+        assert_eq!(err.variables(), vec!["ENGHUB_REPORTING_LINE_POLICY"]);
     }
 
     #[test]

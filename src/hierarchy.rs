@@ -24,17 +24,29 @@
 //! without TTL. If Redis fails, the check is answered from Postgres.
 //!
 //! **Writes.** Whoever changes a manager calls [`lock_reporting_lines`] first in
-//! its transaction, then [`ensure_no_cycle`], writes, records the change and
-//! invalidates [`subtree_chain_keys`] of the moved person (its whole subtree:
-//! every chain below it changed).
+//! its transaction, then [`authorize_reporting_line_change`] (who may, and no
+//! loop; [`ensure_no_cycle`] alone where no caller is involved), writes,
+//! records the change and invalidates [`subtree_chain_keys`] of the moved
+//! person (its whole subtree: every chain below it changed).
+//!
+//! **Who may change a reporting line.** Since access to notes follows
+//! `manager_id`, changing an existing person's manager (set, change, clear) or
+//! deleting a person who has reports is allowed only to an org admin
+//! ([`is_org_admin`]) or to someone currently above that person in its
+//! management chain (the same chain, read from Postgres under the lock, that
+//! grants reading notes). A person without a manager can thus be given one
+//! only by an org admin. Creating a person with a manager, and editing other
+//! fields, stay open. `ENGHUB_REPORTING_LINE_POLICY=open` turns the rule off.
 
 use std::sync::LazyLock;
 
 use sqlx::PgConnection;
 
+use crate::auth::Identity;
 use crate::cache::{Cache, CacheKey};
+use crate::config::{Config, ReportingLinePolicy};
 use crate::db::{reporting, Db};
-use crate::trpc::{ApiError, TrpcError};
+use crate::trpc::{ApiError, TrpcCode, TrpcError};
 use crate::upstash::{Arg, Command, Reply, Script};
 
 pub use crate::db::reporting::MAX_CHAIN_DEPTH;
@@ -307,6 +319,130 @@ pub async fn ensure_no_cycle(
         return Err(TrpcError::bad_request(CYCLE_MESSAGE).into());
     }
     Ok(())
+}
+
+/// Whether `caller` is an org admin: the session token's `metadata.role` is
+/// `admin`, or the Clerk user id is listed in `ENGHUB_ADMIN_USER_IDS`.
+pub fn is_org_admin(config: &Config, caller: &Identity) -> bool {
+    caller.role.as_deref() == Some("admin")
+        || config.admin_user_ids.iter().any(|id| id == &caller.user_id)
+}
+
+/// What a caller is trying to do to a reporting line (it words the refusal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReportingLineChange {
+    /// Set, change or clear the person's manager.
+    Manager,
+    /// Delete the person, unlinking its direct reports.
+    DeleteWithReports,
+}
+
+fn refusal(change: ReportingLineChange, has_manager: bool) -> ApiError {
+    let message = match (change, has_manager) {
+        (ReportingLineChange::Manager, false) => {
+            "Only an org admin can give a manager to a person who has none."
+        }
+        (ReportingLineChange::Manager, true) => {
+            "Only an org admin or one of this person's managers can change their manager."
+        }
+        (ReportingLineChange::DeleteWithReports, false) => {
+            "Only an org admin can delete a person who has reports and no manager."
+        }
+        (ReportingLineChange::DeleteWithReports, true) => {
+            "Only an org admin or one of this person's managers can delete a person who has reports."
+        }
+    };
+    TrpcError::new(TrpcCode::Forbidden, message).into()
+}
+
+/// The access rule and, with `new_manager`, the cycle check, in one statement
+/// (none for admins without a cycle check to make).
+async fn authorize(
+    conn: &mut PgConnection,
+    config: &Config,
+    caller: &Identity,
+    subject: &str,
+    new_manager: Option<&str>,
+    change: ReportingLineChange,
+) -> Result<(), ApiError> {
+    if config.reporting_line_policy == ReportingLinePolicy::Open || is_org_admin(config, caller) {
+        return match new_manager {
+            Some(m) => ensure_no_cycle(conn, subject, m).await,
+            None => Ok(()),
+        };
+    }
+    let (read, cycle) =
+        reporting::read_chain_for_change(conn, subject, &caller.user_id, new_manager).await?;
+    let allowed = read.viewer.as_ref().is_some_and(|v| read.chain.contains(v));
+    if !allowed {
+        tracing::warn!(
+            caller = %caller.user_id,
+            subject = %subject,
+            change = ?change,
+            "reporting-line change refused"
+        );
+        return Err(refusal(change, !read.chain.is_empty()));
+    }
+    if cycle {
+        return Err(TrpcError::bad_request(CYCLE_MESSAGE).into());
+    }
+    Ok(())
+}
+
+/// FORBIDDEN unless `caller` may change `subject`'s manager: an org admin
+/// ([`is_org_admin`]), or a person currently above `subject` in its management
+/// chain (so nobody but an admin can give a manager to a person who has none),
+/// unless `ENGHUB_REPORTING_LINE_POLICY=open`. Then, if `new_manager` is given,
+/// BAD_REQUEST [`CYCLE_MESSAGE`] if it would close a loop: this call REPLACES
+/// [`ensure_no_cycle`] (both in one recursive query, so an authorized change
+/// costs no statement more than the cycle check did).
+///
+/// Call it only when the manager really changes (`subject` already exists),
+/// inside the writing transaction, after [`lock_reporting_lines`] and before
+/// writing anything; a refusal is logged (warning, caller and subject) and
+/// the caller's error rolls the transaction back. Wiring, e.g. in
+/// `teamMember.update`:
+///
+/// ```ignore
+/// hierarchy::authorize_reporting_line_change(&mut tx, &ctx.app.config, ctx.caller()?, &person_id, new_manager.as_deref()).await?;
+/// ```
+pub async fn authorize_reporting_line_change(
+    conn: &mut PgConnection,
+    config: &Config,
+    caller: &Identity,
+    subject: &str,
+    new_manager: Option<&str>,
+) -> Result<(), ApiError> {
+    authorize(
+        conn,
+        config,
+        caller,
+        subject,
+        new_manager,
+        ReportingLineChange::Manager,
+    )
+    .await
+}
+
+/// FORBIDDEN unless `caller` may delete `subject`, a person who has direct
+/// reports (their manager is cleared by the delete): the rule of
+/// [`authorize_reporting_line_change`], applied to `subject` itself (its own
+/// holder is not above it, so cannot). Same transaction and lock rules.
+pub async fn authorize_delete_with_reports(
+    conn: &mut PgConnection,
+    config: &Config,
+    caller: &Identity,
+    subject: &str,
+) -> Result<(), ApiError> {
+    authorize(
+        conn,
+        config,
+        caller,
+        subject,
+        None,
+        ReportingLineChange::DeleteWithReports,
+    )
+    .await
 }
 
 /// The chain keys of `root` and everyone below it: what a manager change of

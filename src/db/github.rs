@@ -28,7 +28,7 @@ pub struct GitHubSync {
 }
 
 /// A float as JavaScript's `JSON.stringify` writes it: `4`, not `4.0`.
-fn js_number<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn js_number<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
     if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
         s.serialize_i64(*value as i64)
     } else {

@@ -13,12 +13,18 @@
 pub mod comments;
 pub mod departments;
 pub mod github;
+pub mod health_assessments;
+pub mod key_results;
 pub mod meetings;
 pub mod people;
+pub mod project_links;
+pub mod projects;
 pub mod reporting;
+pub mod roadmap;
 pub mod seed;
 pub mod sql;
 pub mod team_members;
+pub mod teams;
 pub mod time;
 pub mod titles;
 

@@ -208,7 +208,7 @@ macro_rules! iso {
 }
 
 /// `Row(Person)` of alias `p` as JSON arguments.
-const PERSON_FIELDS: &str = concat!(
+pub(crate) const PERSON_FIELDS: &str = concat!(
     "'id', p.id, 'firstName', p.first_name, 'lastName', p.last_name, 'callsign', p.callsign, ",
     "'email', p.email, 'githubUsername', p.github_username, 'gitlabUsername', p.gitlab_username, ",
     "'imageUrl', p.image_url, 'clerkUserId', p.clerk_user_id, 'managerId', p.manager_id, ",
@@ -219,11 +219,14 @@ const PERSON_FIELDS: &str = concat!(
     iso!("p.updated_at")
 );
 
-const DEPARTMENT_OF_P: &str =
+/// `department` (`Row(Department) | null`) of person `p`, as JSON arguments.
+pub(crate) const DEPARTMENT_OF_P: &str =
     "'department', (SELECT json_build_object('id', d.id, 'name', d.name, 'color', d.color) \
      FROM roles d WHERE d.id = p.role_id)";
 
-const TITLE_OF_P: &str = "'title', (SELECT json_build_object('id', t.id, 'name', t.name, \
+/// `title` (`TitleWithDept | null`) of person `p`, as JSON arguments.
+pub(crate) const TITLE_OF_P: &str =
+    "'title', (SELECT json_build_object('id', t.id, 'name', t.name, \
      'sortOrder', t.sort_order, 'departmentId', t.department_id, \
      'department', (SELECT json_build_object('id', td.id, 'name', td.name, 'color', td.color) \
                     FROM roles td WHERE td.id = t.department_id)) \

@@ -26,6 +26,24 @@ pub struct ChainRead {
     pub chain: Vec<String>,
 }
 
+/// The recursive CTE `chain(id, depth, path)`: the managers of person `$1`,
+/// nearest first, at most `$3` levels, stopping where the walk meets an id
+/// again. Shared by [`read_chain`] and [`read_chain_for_change`], so the access
+/// rule for reading notes and the one for changing reporting lines walk the
+/// same chain.
+const CHAIN_CTE: &str = r#"chain(id, depth, path) AS (
+               SELECT p.manager_id, 1, ARRAY[p.manager_id]
+               FROM people p WHERE p.id = $1 AND p.manager_id IS NOT NULL
+             UNION ALL
+               SELECT m.manager_id, c.depth + 1, c.path || m.manager_id
+               FROM chain c JOIN people m ON m.id = c.id
+               WHERE m.manager_id IS NOT NULL AND c.depth < $3 AND m.manager_id <> ALL(c.path))"#;
+
+/// The columns of a [`ChainRead`] (`$2` is the viewer's Clerk user id).
+const CHAIN_READ_COLUMNS: &str = "(SELECT id FROM people WHERE clerk_user_id = $2),
+                  EXISTS (SELECT 1 FROM people WHERE id = $1),
+                  COALESCE((SELECT array_agg(id ORDER BY depth) FROM chain), '{}')";
+
 /// The management chain of `subject` and the person claimed by `clerk_user_id`,
 /// in one recursive query (not one query per level).
 pub async fn read_chain(
@@ -33,29 +51,57 @@ pub async fn read_chain(
     subject: &str,
     clerk_user_id: &str,
 ) -> Result<ChainRead, sqlx::Error> {
+    let sql = format!("WITH RECURSIVE {CHAIN_CTE} SELECT {CHAIN_READ_COLUMNS}");
     let (viewer, subject_exists, chain): (Option<String>, bool, Vec<String>) =
-        crate::db::sql::query_as(
-            r#"WITH RECURSIVE chain(id, depth, path) AS (
-               SELECT p.manager_id, 1, ARRAY[p.manager_id]
-               FROM people p WHERE p.id = $1 AND p.manager_id IS NOT NULL
-             UNION ALL
-               SELECT m.manager_id, c.depth + 1, c.path || m.manager_id
-               FROM chain c JOIN people m ON m.id = c.id
-               WHERE m.manager_id IS NOT NULL AND c.depth < $3 AND m.manager_id <> ALL(c.path))
-           SELECT (SELECT id FROM people WHERE clerk_user_id = $2),
-                  EXISTS (SELECT 1 FROM people WHERE id = $1),
-                  COALESCE((SELECT array_agg(id ORDER BY depth) FROM chain), '{}')"#,
-        )
-        .bind(subject)
-        .bind(clerk_user_id)
-        .bind(MAX_CHAIN_DEPTH)
-        .fetch_one(conn)
-        .await?;
+        crate::db::sql::query_as(&sql)
+            .bind(subject)
+            .bind(clerk_user_id)
+            .bind(MAX_CHAIN_DEPTH)
+            .fetch_one(conn)
+            .await?;
     Ok(ChainRead {
         viewer,
         subject_exists,
         chain,
     })
+}
+
+/// [`read_chain`] of `subject` for `clerk_user_id`, and, when `new_manager` is
+/// given, whether making it `subject`'s manager closes a loop (as
+/// [`would_create_cycle`] answers it), in ONE statement: an authorized manager
+/// change costs no query beyond the cycle check it already made.
+pub async fn read_chain_for_change(
+    conn: &mut PgConnection,
+    subject: &str,
+    clerk_user_id: &str,
+    new_manager: Option<&str>,
+) -> Result<(ChainRead, bool), sqlx::Error> {
+    let sql = format!(
+        r#"WITH RECURSIVE {CHAIN_CTE},
+             up(id) AS (
+               SELECT $4::text WHERE $4::text IS NOT NULL
+             UNION
+               SELECT p.manager_id FROM people p JOIN up ON p.id = up.id
+               WHERE p.manager_id IS NOT NULL)
+           SELECT {CHAIN_READ_COLUMNS},
+                  EXISTS (SELECT 1 FROM up WHERE id = $1)"#
+    );
+    let (viewer, subject_exists, chain, cycle): (Option<String>, bool, Vec<String>, bool) =
+        crate::db::sql::query_as(&sql)
+            .bind(subject)
+            .bind(clerk_user_id)
+            .bind(MAX_CHAIN_DEPTH)
+            .bind(new_manager)
+            .fetch_one(conn)
+            .await?;
+    Ok((
+        ChainRead {
+            viewer,
+            subject_exists,
+            chain,
+        },
+        cycle,
+    ))
 }
 
 /// `root` and everyone below it (reports, their reports, ...). Safe on

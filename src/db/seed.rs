@@ -41,7 +41,9 @@ pub async fn seed(db: &Db) -> Result<SeedOutcome, sqlx::Error> {
     if has_people {
         return Ok(SeedOutcome::AlreadySeeded);
     }
-    let outcome = insert_organisation(&mut tx, time::now()).await?;
+    let now = time::now();
+    let outcome = insert_organisation(&mut tx, now).await?;
+    insert_roadmaps(&mut tx, now).await?;
     tx.commit().await?;
     Ok(outcome)
 }
@@ -542,6 +544,8 @@ async fn insert_organisation(
     .execute(&mut *conn)
     .await?;
 
+    insert_project_health_teams_and_links(conn, now).await?;
+
     // 1:1s: a template and one meeting the VP had with a director.
     let template_id = new_id();
     crate::db::sql::query(
@@ -602,4 +606,333 @@ fn roadmap_item(project_id: &str, now: NaiveDateTime) -> NewRoadmapItem<'_> {
         project_id,
         parent_id: None,
     }
+}
+
+/// The project pages' health history, extra live teams and links: for each
+/// seeded project (found by name) a quarterly health-assessment history with
+/// every dimension filled in, a third team made of existing members, and its
+/// usual links. Set-based: a handful of statements whatever the data.
+async fn insert_project_health_teams_and_links(
+    conn: &mut PgConnection,
+    now: NaiveDateTime,
+) -> Result<(), sqlx::Error> {
+    let days = Duration::days;
+    // (project, team, description, members' last names)
+    let teams = [
+        (
+            "Widgets Platform",
+            "Developer Experience",
+            "SDKs, docs and the API console",
+            &["Rivera", "Williams"][..],
+        ),
+        (
+            "Insights Pipeline",
+            "Data Quality",
+            "Schemas, contracts and backfills",
+            &["Haddad", "Nakamura", "Okafor"][..],
+        ),
+    ];
+    for (project, team, description, members) in teams {
+        let team_id = new_id();
+        crate::db::sql::query(
+            "INSERT INTO teams (id, name, description, project_id)
+             SELECT $1, $2, $3, id FROM projects WHERE name = $4",
+        )
+        .bind(&team_id)
+        .bind(team)
+        .bind(description)
+        .bind(project)
+        .execute(&mut *conn)
+        .await?;
+        let names: Vec<&str> = members.to_vec();
+        let ids: Vec<String> = names.iter().map(|_| new_id()).collect();
+        crate::db::sql::query(
+            "INSERT INTO team_memberships (id, team_id, team_member_id)
+             SELECT n.id, $2, tm.id
+             FROM UNNEST($1::text[], $3::text[]) AS n(id, last_name)
+             JOIN people p ON p.last_name = n.last_name
+             JOIN team_members tm ON tm.person_id = p.id
+             JOIN projects pr ON pr.id = tm.project_id AND pr.name = $4",
+        )
+        .bind(&ids)
+        .bind(&team_id)
+        .bind(&names)
+        .bind(project)
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    // Health history: one assessment per quarter, oldest first.
+    // (project, days ago, overall, growth, margin, longevity, client, eng, product, design, note)
+    let history = [
+        (
+            "Widgets Platform",
+            180,
+            "RED",
+            "RED",
+            "YELLOW",
+            "YELLOW",
+            "RED",
+            "YELLOW",
+            "RED",
+            "YELLOW",
+            "Scope churn after the pricing change; the beta date slipped a quarter.",
+        ),
+        (
+            "Widgets Platform",
+            90,
+            "YELLOW",
+            "YELLOW",
+            "YELLOW",
+            "GREEN",
+            "YELLOW",
+            "GREEN",
+            "YELLOW",
+            "GREEN",
+            "New API design settled; first design partner signed.",
+        ),
+        (
+            "Insights Pipeline",
+            120,
+            "GREEN",
+            "GREEN",
+            "GREEN",
+            "GREEN",
+            "GREEN",
+            "GREEN",
+            "YELLOW",
+            "GREEN",
+            "Ingestion stable at 40k events/s; dashboards backlog growing.",
+        ),
+        (
+            "Insights Pipeline",
+            14,
+            "YELLOW",
+            "GREEN",
+            "YELLOW",
+            "YELLOW",
+            "YELLOW",
+            "RED",
+            "YELLOW",
+            "GREEN",
+            "On-call load is high after the schema migration; two backfills pending.",
+        ),
+    ];
+    for (project, ago, overall, growth, margin, longevity, client, eng, product, design, note) in
+        history
+    {
+        let at = now - days(ago);
+        crate::db::sql::query(
+            "INSERT INTO health_assessments (id, project_id, author_id, overall_status, overall_notes,
+               growth_status, margin_status, longevity_status, client_satisfaction_status,
+               engineering_vibe_status, engineering_vibe_notes, product_vibe_status,
+               design_vibe_status, created_at, updated_at)
+             SELECT $1, id, $2, $3::\"HealthStatus\", $4, $5::\"HealthStatus\", $6::\"HealthStatus\",
+               $7::\"HealthStatus\", $8::\"HealthStatus\", $9::\"HealthStatus\", $10,
+               $11::\"HealthStatus\", $12::\"HealthStatus\", $13, $13
+             FROM projects WHERE name = $14",
+        )
+        .bind(new_id())
+        .bind(DEV_CLERK_USER_ID)
+        .bind(overall)
+        .bind(rich_text(&[note]))
+        .bind(growth)
+        .bind(margin)
+        .bind(longevity)
+        .bind(client)
+        .bind(eng)
+        .bind(rich_text(&["Retro actions tracked in the team board."]))
+        .bind(product)
+        .bind(design)
+        .bind(at)
+        .bind(project)
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    for (project, label, url) in [
+        (
+            "Widgets Platform",
+            "Repository",
+            "https://github.com/acme/widgets",
+        ),
+        (
+            "Insights Pipeline",
+            "Runbook",
+            "https://docs.acme.dev/insights/runbook",
+        ),
+        (
+            "Insights Pipeline",
+            "Event schema registry",
+            "https://schemas.acme.dev",
+        ),
+    ] {
+        crate::db::sql::query(
+            "INSERT INTO project_links (id, label, url, project_id)
+             SELECT $1, $2, $3, id FROM projects WHERE name = $4",
+        )
+        .bind(new_id())
+        .bind(label)
+        .bind(url)
+        .bind(project)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Roadmaps: a two-level roadmap for every seeded project.
+// ---------------------------------------------------------------------------
+
+/// One top-level roadmap item of the demo plan, with its children and key results.
+struct PlannedItem {
+    title: &'static str,
+    description: &'static str,
+    status: &'static str,
+    /// Target date, in days from now.
+    due_in_days: i64,
+    /// `(title, status, due in days)`.
+    children: &'static [(&'static str, &'static str, i64)],
+    /// `(title, current value, target value, unit)`.
+    key_results: &'static [(&'static str, f64, f64, &'static str)],
+}
+
+const MILESTONE_PLAN: &[PlannedItem] = &[
+    PlannedItem {
+        title: "Discovery complete",
+        description: "Interviews and spikes that shape the next release.",
+        status: "COMPLETED",
+        due_in_days: -20,
+        children: &[
+            ("User interviews", "COMPLETED", -30),
+            ("Technical spike", "COMPLETED", -25),
+        ],
+        key_results: &[("Interviews held", 12.0, 12.0, "interviews")],
+    },
+    PlannedItem {
+        title: "Release 2.0",
+        description: "The next major release, with its hardening work.",
+        status: "IN_PROGRESS",
+        due_in_days: 75,
+        children: &[
+            ("Feature freeze", "IN_PROGRESS", 50),
+            ("Load test at 3x traffic", "NOT_STARTED", 65),
+        ],
+        key_results: &[
+            ("Test coverage", 72.0, 85.0, "%"),
+            ("Open release blockers closed", 5.0, 12.0, "issues"),
+        ],
+    },
+];
+
+const GOAL_PLAN: &[PlannedItem] = &[
+    PlannedItem {
+        title: "Improve reliability",
+        description: "Fewer pages, faster recovery.",
+        status: "IN_PROGRESS",
+        due_in_days: 40,
+        children: &[
+            ("Halve paging alerts", "AT_RISK", 30),
+            ("Automate failover", "NOT_STARTED", 40),
+        ],
+        key_results: &[
+            ("Uptime", 99.5, 99.9, "%"),
+            ("Pages per week under", 9.0, 4.0, "pages"),
+        ],
+    },
+    PlannedItem {
+        title: "Grow adoption",
+        description: "More teams using the product every week.",
+        status: "NOT_STARTED",
+        due_in_days: 130,
+        children: &[("Self-serve onboarding", "NOT_STARTED", 110)],
+        key_results: &[("Weekly active teams", 14.0, 40.0, "teams")],
+    },
+];
+
+/// `Q3 2026` for a date in July 2026.
+fn quarter_of(date: NaiveDateTime) -> String {
+    use chrono::Datelike;
+    format!("Q{} {}", date.month0() / 3 + 1, date.year())
+}
+
+/// Adds [`MILESTONE_PLAN`] and [`GOAL_PLAN`] to every project: top-level
+/// items after any existing ones, each with children, key results and
+/// assignees taken from the project's members (or, for a project without
+/// members, from all people), so the roadmap pages have realistic content.
+async fn insert_roadmaps(conn: &mut PgConnection, now: NaiveDateTime) -> Result<(), sqlx::Error> {
+    use super::roadmap::{self, ItemFields, MILESTONES, QUARTERLY_GOALS};
+
+    let projects: Vec<String> =
+        crate::db::sql::query_scalar("SELECT id FROM projects ORDER BY created_at, id")
+            .fetch_all(&mut *conn)
+            .await?;
+    for project in projects {
+        let mut people: Vec<String> = crate::db::sql::query_scalar(
+            "SELECT p.id FROM people p JOIN team_members tm ON tm.person_id = p.id
+             WHERE tm.project_id = $1 ORDER BY p.last_name, p.id",
+        )
+        .bind(&project)
+        .fetch_all(&mut *conn)
+        .await?;
+        if people.is_empty() {
+            people = crate::db::sql::query_scalar("SELECT id FROM people ORDER BY last_name, id")
+                .fetch_all(&mut *conn)
+                .await?;
+        }
+        let mut next_person = people.iter().cycle();
+        let mut assignees = |n: usize| -> Vec<String> {
+            let mut picked: Vec<String> = next_person.by_ref().take(n).cloned().collect();
+            picked.dedup();
+            picked
+        };
+        for (table, plan) in [(&MILESTONES, MILESTONE_PLAN), (&QUARTERLY_GOALS, GOAL_PLAN)] {
+            for item in plan {
+                let due = now + Duration::days(item.due_in_days);
+                let fields = |title: &str, status, due: NaiveDateTime, parent_id| ItemFields {
+                    title: title.to_string(),
+                    description: Some(item.description.to_string()),
+                    quarter: table.has_quarter.then(|| quarter_of(due)),
+                    target_date: Some(due),
+                    status,
+                    parent_id,
+                };
+                let top = roadmap::insert(
+                    conn,
+                    table,
+                    &project,
+                    &fields(item.title, item.status, due, None),
+                    None,
+                )
+                .await?;
+                let top_id = top["id"].as_str().unwrap_or_default().to_string();
+                roadmap::replace_assignees(conn, table, &top_id, &assignees(2)).await?;
+                for &(title, current, target, unit) in item.key_results {
+                    let kr = super::key_results::KeyResultFields {
+                        title: title.to_string(),
+                        target_value: target,
+                        current_value: current,
+                        unit: Some(unit.to_string()),
+                        status: item.status,
+                    };
+                    super::key_results::insert_capped(conn, table, &top_id, &kr).await?;
+                }
+                for &(title, status, days) in item.children {
+                    let due = now + Duration::days(days);
+                    let child = roadmap::insert(
+                        conn,
+                        table,
+                        &project,
+                        &fields(title, status, due, Some(top_id.clone())),
+                        None,
+                    )
+                    .await?;
+                    let child_id = child["id"].as_str().unwrap_or_default();
+                    roadmap::replace_assignees(conn, table, child_id, &assignees(1)).await?;
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,8 +1,20 @@
-//! SQL of project membership (`team_members`, `team_memberships`) and the
-//! mirror of live teams into a project's active arrangement.
+//! SQL of project membership (`team_members`, `team_memberships`), the
+//! member views of router `teamMember` (procedures.md §2.3 `MemberView`,
+//! §4.17) and the mirror of live teams into a project's active arrangement
+//! (§5.3).
+//!
+//! Every statement is set-based: adding a member to ten teams, or mirroring
+//! a project of 200 members, costs the same number of statements as one.
 
 use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
 use sqlx::PgConnection;
+
+use super::departments::Department;
+use super::people::{
+    ManagerSummary, MembershipWithTeam, Person, TitleWithDept, DEPARTMENT_OF_P, PERSON_FIELDS,
+    TITLE_OF_P,
+};
 
 /// `Row(TeamMember)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
@@ -69,15 +81,22 @@ pub async fn add_to_teams(
 }
 
 /// `syncLiveToActiveArrangement(tx, projectId)` (procedures.md §5.3): makes the
-/// project's active arrangement (if any) an exact mirror of its live teams,
-/// ordered by name. Run inside the caller's transaction.
+/// project's active arrangement (if any; the oldest if several) an exact
+/// mirror of its live teams, ordered by name, with one assignment per team
+/// membership. Run inside the caller's transaction.
+///
+/// Four statements whatever the project's size: lock the arrangement
+/// (concurrent mirrors of one project run one after the other), delete its
+/// teams (cascading their assignments) while reading the live teams, insert
+/// the new teams while reading the memberships they mirror, insert the
+/// assignments.
 pub async fn sync_live_to_active_arrangement(
     conn: &mut PgConnection,
     project_id: &str,
 ) -> Result<(), sqlx::Error> {
     let active: Option<(String,)> = crate::db::sql::query_as(
         "SELECT id FROM team_arrangements WHERE project_id = $1 AND is_active
-         ORDER BY created_at, id LIMIT 1",
+         ORDER BY created_at, id LIMIT 1 FOR NO KEY UPDATE",
     )
     .bind(project_id)
     .fetch_optional(&mut *conn)
@@ -85,42 +104,34 @@ pub async fn sync_live_to_active_arrangement(
     let Some((arrangement,)) = active else {
         return Ok(());
     };
-    crate::db::sql::query("DELETE FROM arrangement_teams WHERE arrangement_id = $1")
-        .bind(&arrangement)
-        .execute(&mut *conn)
-        .await?;
-    let teams: Vec<(String, String)> = crate::db::sql::query_as(
-        "SELECT id, name FROM teams WHERE project_id = $1 ORDER BY name, id",
+    let (live_ids, names): (Vec<String>, Vec<String>) = crate::db::sql::query_as(
+        "WITH gone AS (DELETE FROM arrangement_teams WHERE arrangement_id = $2)
+         SELECT COALESCE(array_agg(id ORDER BY name, id), '{}'),
+                COALESCE(array_agg(name ORDER BY name, id), '{}')
+         FROM teams WHERE project_id = $1",
     )
     .bind(project_id)
-    .fetch_all(&mut *conn)
+    .bind(&arrangement)
+    .fetch_one(&mut *conn)
     .await?;
-    if teams.is_empty() {
+    if live_ids.is_empty() {
         return Ok(());
     }
-    let new_ids: Vec<String> = teams.iter().map(|_| super::new_id()).collect();
-    let live_ids: Vec<&str> = teams.iter().map(|t| t.0.as_str()).collect();
-    let names: Vec<&str> = teams.iter().map(|t| t.1.as_str()).collect();
-    let orders: Vec<i32> = (0..teams.len() as i32).collect();
-    crate::db::sql::query(
-        "INSERT INTO arrangement_teams (id, name, arrangement_id, sort_order, live_team_id)
-         SELECT id, name, $4, sort_order, live_id
-         FROM UNNEST($1::text[], $2::text[], $3::int[], $5::text[]) AS t(id, name, sort_order, live_id)",
+    let new_ids: Vec<String> = live_ids.iter().map(|_| super::new_id()).collect();
+    let memberships: Vec<(String, String)> = crate::db::sql::query_as(
+        "WITH added AS (
+             INSERT INTO arrangement_teams (id, name, arrangement_id, sort_order, live_team_id)
+             SELECT t.id, t.name, $4, (t.ord - 1)::int, t.live_id
+             FROM UNNEST($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(id, name, live_id, ord)
+             RETURNING id, live_team_id)
+         SELECT a.id, ms.team_member_id FROM added a
+         JOIN team_memberships ms ON ms.team_id = a.live_team_id
+         ORDER BY a.id, ms.id",
     )
     .bind(&new_ids)
     .bind(&names)
-    .bind(&orders)
+    .bind(&live_ids)
     .bind(&arrangement)
-    .bind(&live_ids)
-    .execute(&mut *conn)
-    .await?;
-    let memberships: Vec<(String, String)> = crate::db::sql::query_as(
-        "SELECT t.arr_id, ms.team_member_id
-         FROM UNNEST($1::text[], $2::text[]) AS t(arr_id, live_id)
-         JOIN team_memberships ms ON ms.team_id = t.live_id",
-    )
-    .bind(&new_ids)
-    .bind(&live_ids)
     .fetch_all(&mut *conn)
     .await?;
     if memberships.is_empty() {
@@ -138,5 +149,214 @@ pub async fn sync_live_to_active_arrangement(
     .bind(&members)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// The person of a [`MemberView`]: `Row(Person) + {manager, department, title}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberPerson {
+    #[serde(flatten)]
+    pub person: Person,
+    pub manager: Option<ManagerSummary>,
+    pub department: Option<Department>,
+    pub title: Option<TitleWithDept>,
+}
+
+/// `MemberView` (the original's `memberInclude`); without `teamMemberships`
+/// it is the shape of `teamMember.getOrgTree`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberView {
+    pub id: String,
+    pub person_id: String,
+    pub project_id: String,
+    pub person: MemberPerson,
+    /// Insertion order (the original leaves it unordered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_memberships: Option<Vec<MembershipWithTeam>>,
+}
+
+/// `ManagerSummary` of the manager of the person aliased `p`, as an argument.
+const MANAGER_OF_P: &str = "'manager', (SELECT json_build_object('id', m.id, \
+     'firstName', m.first_name, 'lastName', m.last_name, 'callsign', m.callsign, \
+     'imageUrl', m.image_url) FROM people m WHERE m.id = p.manager_id)";
+
+/// `[MembershipWithTeam]` of the member aliased `tm` (insertion order).
+const TEAM_MEMBERSHIPS_OF_TM: &str = "'teamMemberships', COALESCE((SELECT json_agg(\
+     json_build_object('id', ms.id, 'teamId', ms.team_id, 'teamMemberId', ms.team_member_id, \
+     'team', json_build_object('id', te.id, 'name', te.name, 'description', te.description, \
+     'imageUrl', te.image_url, 'projectId', te.project_id)) ORDER BY ms.id) \
+     FROM team_memberships ms JOIN teams te ON te.id = ms.team_id \
+     WHERE ms.team_member_id = tm.id), '[]'::json)";
+
+/// `Row(TeamMember) + {person: Row(Person) + {manager, department, title}}`
+/// of `tm` joined to its person `p`; with `teamMemberships` when `teams`.
+fn member_json(teams: bool) -> String {
+    let memberships = if teams {
+        format!(", {TEAM_MEMBERSHIPS_OF_TM}")
+    } else {
+        String::new()
+    };
+    format!(
+        "json_build_object('id', tm.id, 'personId', tm.person_id, 'projectId', tm.project_id, \
+         'person', json_build_object({PERSON_FIELDS}, {MANAGER_OF_P}, {DEPARTMENT_OF_P}, {TITLE_OF_P})\
+         {memberships})"
+    )
+}
+
+/// The members of a project by the person's last name (ties in insertion
+/// order): as `MemberView` when `teams`, else as the org-tree shape (no
+/// `teamMemberships`). One statement.
+pub async fn list_views(
+    conn: &mut PgConnection,
+    project_id: &str,
+    teams: bool,
+) -> Result<Vec<MemberView>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM team_members tm JOIN people p ON p.id = tm.person_id
+         WHERE tm.project_id = $1 ORDER BY p.last_name, tm.id",
+        member_json(teams)
+    );
+    let rows: Vec<(Json<MemberView>,)> = crate::db::sql::query_as(&sql)
+        .bind(project_id)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(Json(v),)| v).collect())
+}
+
+/// One member as `MemberView`.
+pub async fn find_view(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Option<MemberView>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM team_members tm JOIN people p ON p.id = tm.person_id WHERE tm.id = $1",
+        member_json(true)
+    );
+    let row: Option<(Json<MemberView>,)> = crate::db::sql::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|(Json(v),)| v))
+}
+
+/// The person with `email`, row-locked for a possible manager change:
+/// `(id, manager_id)`.
+pub async fn lock_person_by_email(
+    conn: &mut PgConnection,
+    email: &str,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    crate::db::sql::query_as("SELECT id, manager_id FROM people WHERE email = $1 FOR NO KEY UPDATE")
+        .bind(email)
+        .fetch_optional(conn)
+        .await
+}
+
+/// A member row and its person row, both locked: `(person_id, project_id,
+/// the person's manager_id)`.
+pub async fn lock_member(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Option<(String, String, Option<String>)>, sqlx::Error> {
+    crate::db::sql::query_as(
+        "SELECT tm.person_id, tm.project_id, p.manager_id
+         FROM team_members tm JOIN people p ON p.id = tm.person_id
+         WHERE tm.id = $1 FOR NO KEY UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Adds a person to a project; `None` if it already is a member.
+pub async fn insert_new(
+    conn: &mut PgConnection,
+    person_id: &str,
+    project_id: &str,
+) -> Result<Option<TeamMember>, sqlx::Error> {
+    crate::db::sql::query_as(
+        "INSERT INTO team_members (id, person_id, project_id) VALUES ($1, $2, $3)
+         ON CONFLICT (person_id, project_id) DO NOTHING
+         RETURNING id, person_id, project_id",
+    )
+    .bind(super::new_id())
+    .bind(person_id)
+    .bind(project_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Indices of `team_ids` that are not teams of the project (unknown ids included).
+pub async fn foreign_teams(
+    conn: &mut PgConnection,
+    project_id: &str,
+    team_ids: &[String],
+) -> Result<Vec<i32>, sqlx::Error> {
+    if team_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (indices,): (Vec<i32>,) = crate::db::sql::query_as(
+        "SELECT COALESCE(array_agg((u.ord - 1)::int ORDER BY u.ord), '{}')
+         FROM unnest($2::text[]) WITH ORDINALITY AS u(team_id, ord)
+         WHERE NOT EXISTS (SELECT 1 FROM teams t WHERE t.id = u.team_id AND t.project_id = $1)",
+    )
+    .bind(project_id)
+    .bind(team_ids)
+    .fetch_one(conn)
+    .await?;
+    Ok(indices)
+}
+
+/// Makes `team_ids` the member's exact set of live teams in one statement:
+/// memberships not listed are deleted, listed ones added (repeats ignored),
+/// kept ones keep their rows.
+pub async fn replace_teams(
+    conn: &mut PgConnection,
+    team_member_id: &str,
+    team_ids: &[String],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<String> = team_ids.iter().map(|_| super::new_id()).collect();
+    crate::db::sql::query(
+        "WITH gone AS (
+             DELETE FROM team_memberships WHERE team_member_id = $3 AND team_id <> ALL($2::text[]))
+         INSERT INTO team_memberships (id, team_id, team_member_id)
+         SELECT id, team_id, $3 FROM UNNEST($1::text[], $2::text[]) AS t(id, team_id)
+         ON CONFLICT (team_id, team_member_id) DO NOTHING",
+    )
+    .bind(&ids)
+    .bind(team_ids)
+    .bind(team_member_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a member by id (cascading its memberships and arrangement
+/// assignments; the person is kept). `None` if there is no such member.
+pub async fn delete_by_id(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Option<TeamMember>, sqlx::Error> {
+    crate::db::sql::query_as(
+        "DELETE FROM team_members WHERE id = $1 RETURNING id, person_id, project_id",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Sets a person's manager (and `updated_at`).
+pub async fn set_manager(
+    conn: &mut PgConnection,
+    person_id: &str,
+    manager_id: &str,
+) -> Result<(), sqlx::Error> {
+    crate::db::sql::query("UPDATE people SET manager_id = $2, updated_at = $3 WHERE id = $1")
+        .bind(person_id)
+        .bind(manager_id)
+        .bind(super::time::now())
+        .execute(conn)
+        .await?;
     Ok(())
 }

@@ -11,11 +11,21 @@ use crate::trpc::{ApiError, Registry, TrpcCode, TrpcError};
 pub mod department;
 pub mod github_stats;
 pub mod health;
+pub mod health_assessment;
+pub mod key_result;
 pub mod manager_change;
 pub mod meeting;
 pub mod meeting_template;
+pub mod milestone;
 pub mod person;
 pub mod person_comment;
+pub mod project;
+pub mod project_link;
+mod stored_text;
+pub mod team;
+pub mod quarterly_goal;
+pub mod roadmap;
+pub mod team_member;
 pub mod title;
 
 /// What a resolver gets: the app and the caller.
@@ -39,6 +49,13 @@ impl Ctx {
             .map(|u| u.user_id.as_str())
             .ok_or_else(|| TrpcError::bare(TrpcCode::Unauthorized).into())
     }
+
+    /// The verified caller (protected procedures only).
+    pub fn caller(&self) -> Result<&Identity, ApiError> {
+        self.user
+            .as_ref()
+            .ok_or_else(|| TrpcError::bare(TrpcCode::Unauthorized).into())
+    }
 }
 
 /// Every procedure of the API.
@@ -53,5 +70,13 @@ pub fn registry() -> Registry<Ctx> {
     meeting::register(&mut r);
     meeting_template::register(&mut r);
     person_comment::register(&mut r);
+    project::register(&mut r);
+    project_link::register(&mut r);
+    health_assessment::register(&mut r);
+    team::register(&mut r);
+    milestone::register(&mut r);
+    quarterly_goal::register(&mut r);
+    key_result::register(&mut r);
+    team_member::register(&mut r);
     r
 }

@@ -2,8 +2,8 @@
 //! a person record as "me".
 //!
 //! Every write runs in one transaction with its `manager_changes` rows; a
-//! manager change takes the reporting-lines lock, checks for cycles inside the
-//! transaction and invalidates the chains of the moved person's whole subtree
+//! manager change takes the reporting-lines lock, checks who may make it and
+//! that it closes no loop inside the transaction and invalidates the chains of the moved person's whole subtree
 //! (see [`crate::hierarchy`]).
 
 use crate::cache::{
@@ -172,8 +172,10 @@ impl FromInput for UpdateInput {
 }
 
 /// Overwrites the person (omitting `managerId` removes the manager, as in the
-/// original). A manager change is cycle-checked under the reporting-lines
-/// lock, recorded in the same transaction, and invalidates the chains of the
+/// original). A manager change is authorized (FORBIDDEN unless the caller is
+/// an org admin or above the person, see
+/// [`hierarchy::authorize_reporting_line_change`]) and cycle-checked under the
+/// reporting-lines lock, recorded in the same transaction, and invalidates the chains of the
 /// person's whole subtree. An update that keeps the manager does not take
 /// that global lock.
 async fn update(ctx: Ctx, input: UpdateInput) -> Result<Mutated<Person>, ApiError> {
@@ -202,8 +204,16 @@ async fn update(ctx: Ctx, input: UpdateInput) -> Result<Mutated<Person>, ApiErro
         reporting_locked = true;
     };
     let manager_changed = new_manager != old_manager;
-    if let (true, Some(m)) = (manager_changed, &new_manager) {
-        hierarchy::ensure_no_cycle(&mut tx, &input.id, m).await?;
+    if manager_changed {
+        // Who may, and no loop, in one statement; a refusal writes nothing.
+        hierarchy::authorize_reporting_line_change(
+            &mut tx,
+            &ctx.app.config,
+            ctx.caller()?,
+            &input.id,
+            new_manager.as_deref(),
+        )
+        .await?;
     }
     let person = people::update(&mut tx, &input.id, &input.fields)
         .await?
@@ -243,7 +253,9 @@ async fn embedding_views(
 }
 
 /// Deletes the person. Its subtree's chains and its direct reports are read
-/// before the delete unlinks them; each report gets a manager-change row.
+/// before the delete unlinks them; each report gets a manager-change row. A
+/// person with reports may be deleted only by an org admin or someone above it
+/// (FORBIDDEN otherwise, see [`hierarchy::authorize_delete_with_reports`]).
 async fn delete(ctx: Ctx, input: IdInput) -> Result<Mutated<Person>, ApiError> {
     let user = ctx.user_id()?.to_string();
     let mut tx = ctx.app.db.begin().await?;
@@ -255,6 +267,15 @@ async fn delete(ctx: Ctx, input: IdInput) -> Result<Mutated<Person>, ApiError> {
     } = people::lock_for_delete(&mut tx, &input.id)
         .await?
         .ok_or_else(|| not_found(&input.id))?;
+    if !reports.is_empty() {
+        hierarchy::authorize_delete_with_reports(
+            &mut tx,
+            &ctx.app.config,
+            ctx.caller()?,
+            &input.id,
+        )
+        .await?;
+    }
     let mut keys = invalidate_people_cache(clerk_user.as_deref());
     keys.extend(hierarchy::subtree_chain_keys(&mut tx, &input.id).await?);
     if let Some(uid) = &clerk_user {

@@ -624,6 +624,108 @@ impl Input {
         }
     }
 
+    /// An object-level `.refine(check, message)`: when `holds` is false, a
+    /// form error (path `[]`). Like zod, the refinement only runs when no
+    /// field failed in a way that aborts the object parse (a wrong type, enum
+    /// value, union or date); failed length or number checks do not.
+    pub fn refine(&mut self, holds: bool, message: &str) {
+        const ABORTING: [&str; 5] = [
+            "invalid_type",
+            "invalid_enum_value",
+            "invalid_union",
+            "invalid_date",
+            "invalid_literal",
+        ];
+        let aborted = self
+            .issues
+            .iter()
+            .any(|i| i["code"].as_str().is_some_and(|c| ABORTING.contains(&c)));
+        if !holds && !aborted {
+            self.custom(&[], message);
+        }
+    }
+
+    /// One of `options` (`z.enum([...])`, with `.default(d)` when `default`
+    /// is given: only an absent key takes it, `null` is rejected).
+    pub fn enumeration(
+        &mut self,
+        key: &str,
+        options: &[&'static str],
+        default: Option<&'static str>,
+    ) -> &'static str {
+        let fallback = default.or(options.first().copied()).unwrap_or_default();
+        let expected = options
+            .iter()
+            .map(|o| format!("'{o}'"))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        match self.present(key) {
+            None => fallback,
+            Some(None) if default.is_some() => fallback,
+            Some(Some(Value::String(s))) => match options.iter().find(|o| **o == s) {
+                Some(o) => o,
+                None => {
+                    self.issues.push(json!({
+                        "received": s,
+                        "code": "invalid_enum_value",
+                        "options": options,
+                        "path": [key],
+                        "message": format!("Invalid enum value. Expected {expected}, received '{s}'"),
+                    }));
+                    fallback
+                }
+            },
+            Some(other) => {
+                self.invalid_type(json!([key]), &expected, other.as_ref());
+                fallback
+            }
+        }
+    }
+
+    /// An optional finite number (`z.number().optional()`).
+    pub fn opt_number(&mut self, key: &str) -> Option<f64> {
+        self.number(key)
+    }
+
+    /// A required number (`z.number()`); `positive` adds `.positive()`.
+    pub fn required_number(&mut self, key: &str, positive: bool) -> f64 {
+        let Some(raw) = self.present(key) else {
+            return 0.0;
+        };
+        if raw.is_none() {
+            self.invalid_type(json!([key]), "number", None);
+            return 0.0;
+        }
+        let n = self.number(key).unwrap_or(0.0);
+        if positive && matches!(raw, Some(Value::Number(_))) && n <= 0.0 {
+            self.issues.push(json!({
+                "code": "too_small", "minimum": 0, "type": "number", "inclusive": false,
+                "exact": false, "message": "Number must be greater than 0", "path": [key],
+            }));
+        }
+        n
+    }
+
+    /// A nullable optional date (`z.coerce.date().nullable().optional()`):
+    /// absent → `None`, `null` → `Some(None)`.
+    pub fn opt_nullable_date(&mut self, key: &str) -> Option<Option<chrono::NaiveDateTime>> {
+        match self.present(key) {
+            None | Some(None) => None,
+            Some(Some(Value::Null)) => Some(None),
+            Some(Some(_)) => Some(Some(self.date(key))),
+        }
+    }
+
+    /// A nullable optional id (`z.string().nullable().optional()`): absent →
+    /// `None`, `null` → `Some(None)`; `""` is rejected (procedures.md §9 item 22).
+    pub fn opt_nullable_id(&mut self, key: &str) -> Option<Option<String>> {
+        match self.present(key) {
+            None | Some(None) => None,
+            Some(Some(Value::Null)) => Some(None),
+            Some(Some(_)) => Some(self.opt_id(key)),
+        }
+    }
+
     /// Ends validation: any recorded issue becomes one BAD_REQUEST.
     pub fn finish(mut self) -> Result<(), TrpcError> {
         if !self.checked_root {
@@ -641,6 +743,42 @@ impl Input {
             zod: Some(zod),
             allow: None,
         })
+    }
+}
+
+/// URL fields restricted to the web schemes (procedures.md §9 item 6): the
+/// original accepted any absolute URL (`javascript:`, `data:` ...), a stored
+/// XSS vector wherever the value is rendered as a link.
+impl Input {
+    /// A required `http:`/`https:` URL (`z.string().url()`, scheme-restricted).
+    pub fn web_url(&mut self, key: &str) -> String {
+        let present = matches!(self.present(key), Some(Some(Value::String(_))));
+        let s = self.string(key);
+        if present {
+            self.check_web_url(key, &s);
+        }
+        s
+    }
+
+    /// An optional `http:`/`https:` URL that may also be `""`
+    /// (`z.string().url().optional().or(z.literal(""))`): absent or `""` → `None`.
+    pub fn opt_web_url_or_empty(&mut self, key: &str) -> Option<String> {
+        let s = self.opt_string_or_literal_empty(key)?;
+        if s.is_empty() {
+            return None;
+        }
+        self.check_web_url(key, &s);
+        Some(s)
+    }
+
+    fn check_web_url(&mut self, key: &str, s: &str) {
+        match url::Url::parse(s) {
+            Err(_) => self.invalid_string(key, "url", "Invalid url"),
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+                self.custom(&[key], "URL must start with http:// or https://")
+            }
+            Ok(_) => {}
+        }
     }
 }
 

@@ -873,13 +873,13 @@ async fn seed_fills_every_demo_table() {
         count(pool, "SELECT count(*) FROM roles WHERE color IS NOT NULL").await,
         4
     );
-    assert_eq!(
+    assert!(
         count(
             pool,
             "SELECT count(*) FROM milestones WHERE parent_id IS NOT NULL"
         )
-        .await,
-        1
+        .await
+            >= 1
     );
     assert_eq!(
         count(

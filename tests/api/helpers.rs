@@ -250,6 +250,13 @@ pub fn token_for(sub: &str) -> String {
     clerk_keys().sign(ClerkClaims::for_user(sub, Duration::from_secs(600)))
 }
 
+/// A token for `sub` whose `metadata.role` is `role` (e.g. `"admin"`).
+pub fn token_with_role(sub: &str, role: &str) -> String {
+    let mut claims = ClerkClaims::for_user(sub, Duration::from_secs(600));
+    claims.role = Some(role.to_string());
+    clerk_keys().sign(claims)
+}
+
 pub const USER: &str = "user_test_alice";
 
 fn encode(s: &str) -> String {
@@ -399,13 +406,47 @@ impl TestApp {
 
     /// `POST` of one mutation as Clerk user `user`.
     pub async fn mutate_as(&self, user: &str, path: &str, input: Value) -> (u16, Value) {
-        let req = self
+        self.mutate_with_token(&token_for(user), path, input).await
+    }
+
+    /// `POST` of one mutation as [`USER`] with an org-admin session token
+    /// (`metadata.role` = `admin`).
+    pub async fn mutate_as_admin(&self, path: &str, input: Value) -> (u16, Value) {
+        self.mutate_with_token(&token_with_role(USER, "admin"), path, input)
+            .await
+    }
+
+    /// `POST` of one mutation with a bearer token.
+    pub async fn mutate_with_token(&self, token: &str, path: &str, input: Value) -> (u16, Value) {
+        let (status, body, _) = self.mutate_timed(token, path, input).await;
+        (status, body)
+    }
+
+    /// `POST` of one mutation with a bearer token, with the response's
+    /// `Server-Timing` header.
+    pub async fn mutate_timed(
+        &self,
+        token: &str,
+        path: &str,
+        input: Value,
+    ) -> (u16, Value, String) {
+        let res = self
             .http
             .post(format!("{}/api/trpc/{path}", self.base_url))
             .header("content-type", "application/json")
-            .bearer_auth(token_for(user))
-            .body(input.to_string());
-        self.send(req).await
+            .bearer_auth(token)
+            .body(input.to_string())
+            .send()
+            .await
+            .expect("request sent");
+        let status = res.status().as_u16();
+        let timing = res
+            .headers()
+            .get("server-timing")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (status, json_body(res).await, timing)
     }
 
     /// The members of the Redis set at `key` (full key), sorted.

@@ -2,6 +2,7 @@
 //! (`TEST_DATABASE_ADMIN_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`)
 //! and Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`).
 
+mod access_policy;
 mod auth;
 mod cache_layer;
 mod comments_and_history;
@@ -13,6 +14,7 @@ mod github_procedures;
 mod github_support;
 mod github_sync;
 mod health;
+mod health_assessments;
 mod helpers;
 mod hierarchy;
 mod input_limits;
@@ -20,11 +22,16 @@ mod meetings;
 mod misconfigured;
 mod parity;
 mod people;
+mod project_links;
+mod projects;
 mod rate_limits;
 mod ratelimit;
 mod real_clients;
 mod redis_outage;
 mod reference_data;
+mod teams;
+mod roadmap;
+mod team_members;
 mod test_db;
 mod trpc_wire;
 mod upstash;

@@ -68,9 +68,12 @@ async fn access(app: &TestApp, viewer: &str, person: &str, meeting: &str) -> (u1
     (by_person, by_id)
 }
 
-async fn move_under(app: &TestApp, person: &str, first_name: &str, new_manager: &str) {
+/// `actor` (who must be above `person`, or an admin) moves `person` under
+/// `new_manager`.
+async fn move_under(app: &TestApp, actor: &str, person: &str, first_name: &str, new_manager: &str) {
     let (status, body) = app
-        .mutate(
+        .mutate_as(
+            actor,
             "person.update",
             json!({"id": person, "firstName": first_name, "lastName": "Test",
                    "email": format!("{}@moved.io", first_name.to_lowercase()),
@@ -103,8 +106,8 @@ async fn meeting_access_matrix_holds_before_and_after_a_manager_change() {
         );
     }
 
-    // The manager (with the employee below) moves under the stranger.
-    move_under(&app, &o.manager, "Manager", &o.stranger).await;
+    // The VP moves the manager (with the employee below) under the stranger.
+    move_under(&app, VP, &o.manager, "Manager", &o.stranger).await;
 
     let after = [
         (MANAGER, (200, 200)),
@@ -138,7 +141,7 @@ async fn moving_a_middle_manager_updates_every_cached_chain_below_it() {
     let employee_chain = app.key(&format!("mgmt-chain:{}", o.employee));
     assert!(app.redis_smembers(&employee_chain).await.contains(&o.vp));
 
-    move_under(&app, &o.manager, "Manager", &o.stranger).await;
+    move_under(&app, VP, &o.manager, "Manager", &o.stranger).await;
 
     assert!(app.redis_smembers(&employee_chain).await.is_empty());
     assert_eq!(access(&app, VP, &o.employee, &meeting).await, (403, 403));
@@ -158,7 +161,9 @@ async fn deleting_a_manager_revokes_access_through_it_at_once() {
     let meeting = create_meeting(&app, MANAGER, &o.employee, "2026-03-15").await;
     assert_eq!(access(&app, CEO, &o.employee, &meeting).await, (200, 200));
 
-    let (status, body) = app.mutate("person.delete", json!({"id": o.manager})).await;
+    let (status, body) = app
+        .mutate_as(VP, "person.delete", json!({"id": o.manager}))
+        .await;
     assert_eq!(status, 200, "{body}");
 
     // The employee is now at the top: nobody above it.
@@ -250,7 +255,7 @@ async fn an_author_who_lost_the_reporting_line_still_reads_their_note_by_id() {
     let app = spawn_app().await;
     let o = org(&app).await;
     let meeting = create_meeting(&app, MANAGER, &o.employee, "2026-03-15").await;
-    move_under(&app, &o.employee, "Employee", &o.stranger).await;
+    move_under(&app, VP, &o.employee, "Employee", &o.stranger).await;
 
     assert_eq!(
         access(&app, MANAGER, &o.employee, &meeting).await,

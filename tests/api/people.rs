@@ -418,7 +418,8 @@ async fn list_pages_searches_literally_and_counts() {
 #[tokio::test]
 async fn update_overwrites_fields_and_omitting_the_manager_removes_it() {
     let app = spawn_app().await;
-    let boss = app.insert_person("Boss", None, None).await;
+    // The caller is the boss: it may clear its report's manager.
+    let boss = app.insert_person("Boss", None, Some(USER)).await;
     let mut body = input("Ann", "ann@x.io");
     body["managerId"] = json!(boss);
     body["callsign"] = json!("annie");
@@ -459,10 +460,15 @@ async fn update_rejects_cycles_and_unknown_people() {
         v
     };
 
-    let (loop_status, loop_body) = app.mutate("person.update", set_manager(&top, &low)).await;
-    let (self_status, _) = app.mutate("person.update", set_manager(&mid, &mid)).await;
+    // Top has no manager: only an org admin may give it one.
+    let (loop_status, loop_body) = app
+        .mutate_as_admin("person.update", set_manager(&top, &low))
+        .await;
+    let (self_status, _) = app
+        .mutate_as_admin("person.update", set_manager(&mid, &mid))
+        .await;
     let (missing, missing_body) = app
-        .mutate("person.update", set_manager("nobody", &top))
+        .mutate_as_admin("person.update", set_manager("nobody", &top))
         .await;
 
     assert_eq!(loop_status, 400);
@@ -503,7 +509,8 @@ async fn a_manager_change_invalidates_people_person_me_and_every_chain_below() {
     let mut update = input("Moved", "moved@x.io");
     update["id"] = json!(moved);
     update["managerId"] = json!(new_boss);
-    let (status, body) = app.mutate("person.update", update).await;
+    // The current manager hands its report over.
+    let (status, body) = app.mutate_as("user_old", "person.update", update).await;
 
     assert_eq!(status, 200, "{body}");
     for key in keys {
@@ -531,7 +538,10 @@ async fn delete_unlinks_reports_records_their_changes_and_invalidates_what_it_re
         keys.push(mark(&app, &format!("mgmt-chain:{id}")).await);
     }
 
-    let (status, body) = app.mutate("person.delete", json!({"id": gone})).await;
+    // Gone's manager deletes it.
+    let (status, body) = app
+        .mutate_as("user_boss", "person.delete", json!({"id": gone}))
+        .await;
 
     assert_eq!(status, 200, "{body}");
     assert_eq!(data(&body)["id"], json!(gone));
@@ -549,9 +559,11 @@ async fn delete_unlinks_reports_records_their_changes_and_invalidates_what_it_re
     // The history row keeps the report; the deleted manager's id is nulled by its FK.
     assert_eq!(
         manager_changes(&app, &report).await,
-        vec![(None, None, USER.to_string())]
+        vec![(None, None, "user_boss".to_string())]
     );
-    let (missing, _) = app.mutate("person.delete", json!({"id": gone})).await;
+    let (missing, _) = app
+        .mutate_as("user_boss", "person.delete", json!({"id": gone}))
+        .await;
     assert_eq!(missing, 404);
 }
 
@@ -910,8 +922,10 @@ async fn claiming_a_report_of_your_record_while_that_record_is_deleted_does_not_
 
     // The delete of B locks its rows, then waits at the blocker; the claim of
     // A (which also writes B) starts while the delete holds them.
+    // B has reports and no manager: only an org admin may delete it (here
+    // the caller, an admin, deletes its own record).
     let (deleted, claimed, ()) = tokio::join!(
-        app.mutate("person.delete", json!({"id": "b-old-record"})),
+        app.mutate_as_admin("person.delete", json!({"id": "b-old-record"})),
         async {
             lock_waiters(&app, 1).await;
             app.mutate("person.claimAsMe", json!({"personId": "a-target"}))
@@ -943,8 +957,10 @@ async fn a_person_being_deleted_cannot_gain_a_report_meanwhile() {
     app.insert_person("Report", Some(&boss), None).await;
     let blocker = block_manager_changes(&app).await;
 
-    let (deleted, late_insert) =
-        tokio::join!(app.mutate("person.delete", json!({"id": boss})), async {
+    // Boss has a report and no manager: an org admin deletes it.
+    let (deleted, late_insert) = tokio::join!(
+        app.mutate_as_admin("person.delete", json!({"id": boss})),
+        async {
             lock_waiters(&app, 1).await;
             // An insert naming the person as manager, by a path that takes no
             // reporting-lines lock: its FOR KEY SHARE must conflict with the
@@ -967,7 +983,8 @@ async fn a_person_being_deleted_cannot_gain_a_report_meanwhile() {
             };
             blocker.commit().await.unwrap();
             outcome
-        });
+        }
+    );
 
     let err = late_insert.expect_err("the insert waits for the delete's row lock");
     assert_eq!(
@@ -981,7 +998,8 @@ async fn a_person_being_deleted_cannot_gain_a_report_meanwhile() {
 #[tokio::test]
 async fn an_update_that_keeps_the_manager_does_not_wait_for_the_reporting_lines_lock() {
     let app = spawn_app().await;
-    let boss = app.insert_person("Boss", None, None).await;
+    // The caller is the boss: it may move its report.
+    let boss = app.insert_person("Boss", None, Some(USER)).await;
     let other = app.insert_person("Other", None, None).await;
     let person = app.insert_person("Person", Some(&boss), None).await;
     let body = |manager: &str| {

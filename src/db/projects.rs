@@ -1,0 +1,401 @@
+//! SQL of the `projects` table (model Project) and the views built on it:
+//! `ProjectListItem` (`project.getAll`, `project.list`) and `ProjectDetail`
+//! (`project.getById`), each assembled by Postgres as JSON in one statement,
+//! whatever the size of the project.
+//!
+//! Orderings follow the original's `orderBy`; where it had none ("unordered")
+//! or left ties, rows come in insertion order (`created_at`, then the
+//! time-ordered cuid `id`), which is what Postgres returns for the original's
+//! freshly written tables.
+//!
+//! The views are returned as JSON values, not typed rows: key order is the
+//! SQL's (serde_json keeps it), numbers keep Postgres' text (`10`, not
+//! `10.0`), and dates are printed by Postgres in `toISOString` form
+//! ([`iso!`]), so the value can go to the cache and the client as is.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::types::Json;
+use sqlx::PgConnection;
+
+use super::people::{DEPARTMENT_OF_P, TITLE_OF_P};
+use super::time;
+
+/// How Postgres prints a `timestamp(3)` the way the API does (`…T…:…:….mmmZ`).
+macro_rules! iso {
+    ($col:expr) => {
+        concat!("to_char(", $col, r#", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#)
+    };
+}
+
+/// `Row(Project)`.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub github_url: Option<String>,
+    pub gitlab_url: Option<String>,
+    pub image_url: Option<String>,
+    #[serde(with = "time")]
+    pub created_at: NaiveDateTime,
+    #[serde(with = "time")]
+    pub updated_at: NaiveDateTime,
+}
+
+const PROJECT_COLUMNS: &str =
+    "id, name, description, github_url, gitlab_url, image_url, created_at, updated_at";
+
+/// `Row(Project)` of alias `pr` as JSON arguments.
+const PROJECT_FIELDS: &str = concat!(
+    "'id', pr.id, 'name', pr.name, 'description', pr.description, ",
+    "'githubUrl', pr.github_url, 'gitlabUrl', pr.gitlab_url, 'imageUrl', pr.image_url, ",
+    "'createdAt', ",
+    iso!("pr.created_at"),
+    ", 'updatedAt', ",
+    iso!("pr.updated_at")
+);
+
+/// `Row(Person)` of alias `p` as JSON arguments (dates printed here, like
+/// every other date of these views).
+const PERSON_FIELDS: &str = concat!(
+    "'id', p.id, 'firstName', p.first_name, 'lastName', p.last_name, 'callsign', p.callsign, ",
+    "'email', p.email, 'githubUsername', p.github_username, 'gitlabUsername', p.gitlab_username, ",
+    "'imageUrl', p.image_url, 'clerkUserId', p.clerk_user_id, 'managerId', p.manager_id, ",
+    "'departmentId', p.role_id, 'titleId', p.title_id, ",
+    "'createdAt', ",
+    iso!("p.created_at"),
+    ", 'updatedAt', ",
+    iso!("p.updated_at")
+);
+
+/// `Row(HealthAssessment)` of alias `h`, as one JSON expression.
+pub(crate) const ASSESSMENT_JSON: &str = concat!(
+    "json_build_object('id', h.id, 'projectId', h.project_id, 'authorId', h.author_id, ",
+    "'overallStatus', h.overall_status, 'overallNotes', h.overall_notes, ",
+    "'growthStatus', h.growth_status, 'growthNotes', h.growth_notes, ",
+    "'marginStatus', h.margin_status, 'marginNotes', h.margin_notes, ",
+    "'longevityStatus', h.longevity_status, 'longevityNotes', h.longevity_notes, ",
+    "'clientSatisfactionStatus', h.client_satisfaction_status, ",
+    "'clientSatisfactionNotes', h.client_satisfaction_notes, ",
+    "'engineeringVibeStatus', h.engineering_vibe_status, ",
+    "'engineeringVibeNotes', h.engineering_vibe_notes, ",
+    "'productVibeStatus', h.product_vibe_status, 'productVibeNotes', h.product_vibe_notes, ",
+    "'designVibeStatus', h.design_vibe_status, 'designVibeNotes', h.design_vibe_notes, ",
+    "'createdAt', ",
+    iso!("h.created_at"),
+    ", 'updatedAt', ",
+    iso!("h.updated_at"),
+    ")"
+);
+
+/// Newest first; same-millisecond assessments newest-inserted first.
+pub(crate) const ASSESSMENT_ORDER: &str = "h.created_at DESC, h.id DESC";
+
+/// `Row(Team)` of alias `$alias`.
+fn team_json(alias: &str) -> String {
+    format!(
+        "json_build_object('id', {alias}.id, 'name', {alias}.name, \
+         'description', {alias}.description, 'imageUrl', {alias}.image_url, \
+         'projectId', {alias}.project_id)"
+    )
+}
+
+/// `ProjectListItem` of alias `pr`: the project and its newest assessment.
+fn list_item_json() -> String {
+    format!(
+        "json_build_object({PROJECT_FIELDS}, 'healthAssessments', COALESCE((\
+           SELECT json_agg({ASSESSMENT_JSON}) FROM (SELECT * FROM health_assessments h \
+             WHERE h.project_id = pr.id ORDER BY {ASSESSMENT_ORDER} LIMIT 1) h), '[]'::json))"
+    )
+}
+
+/// Every project as `ProjectListItem`, newest first (ties: newest-inserted
+/// first), in one query.
+pub async fn list_items(conn: &mut PgConnection) -> Result<Value, sqlx::Error> {
+    let sql = format!(
+        "SELECT COALESCE(json_agg(item ORDER BY created_at DESC, id DESC), '[]'::json) \
+         FROM (SELECT {} AS item, pr.created_at, pr.id FROM projects pr) x",
+        list_item_json()
+    );
+    let (Json(items),): (Json<Value>,) = super::sql::query_as(&sql).fetch_one(conn).await?;
+    Ok(items)
+}
+
+/// One page of `ProjectListItem`s, newest first, optionally filtered by a
+/// literal, case-insensitive substring of the name, and the total count (one
+/// query).
+pub async fn list_page(
+    conn: &mut PgConnection,
+    search: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Value, i64), sqlx::Error> {
+    let sql = format!(
+        r#"WITH matched AS (
+               SELECT pr.* FROM projects pr WHERE $1::text IS NULL OR pr.name ILIKE $1)
+           SELECT (SELECT count(*) FROM matched),
+                  COALESCE((SELECT json_agg(item ORDER BY created_at DESC, id DESC) FROM (
+                      SELECT {} AS item, pr.created_at, pr.id FROM matched pr
+                      ORDER BY pr.created_at DESC, pr.id DESC OFFSET $2 LIMIT $3) page), '[]'::json)"#,
+        list_item_json()
+    );
+    let pattern = search
+        .filter(|s| !s.is_empty())
+        .map(super::people::contains_pattern);
+    let (total, Json(items)): (i64, Json<Value>) = super::sql::query_as(&sql)
+        .bind(pattern)
+        .bind(offset)
+        .bind(limit)
+        .fetch_one(conn)
+        .await?;
+    Ok((items, total))
+}
+
+/// A roadmap table: `milestones` or `quarterly_goals`.
+struct Roadmap {
+    table: &'static str,
+    /// Goals have a `quarter` column.
+    with_quarter: bool,
+    assignments: &'static str,
+    /// Column and JSON name of the assignment's (and key result's) parent id.
+    parent_column: &'static str,
+    parent_json: &'static str,
+}
+
+const MILESTONES: Roadmap = Roadmap {
+    table: "milestones",
+    with_quarter: false,
+    assignments: "milestone_assignments",
+    parent_column: "milestone_id",
+    parent_json: "milestoneId",
+};
+
+const GOALS: Roadmap = Roadmap {
+    table: "quarterly_goals",
+    with_quarter: true,
+    assignments: "quarterly_goal_assignments",
+    parent_column: "quarterly_goal_id",
+    parent_json: "quarterlyGoalId",
+};
+
+/// `Row(KeyResult)` of alias `k`.
+const KEY_RESULT_JSON: &str = concat!(
+    "json_build_object('id', k.id, 'title', k.title, 'targetValue', k.target_value, ",
+    "'currentValue', k.current_value, 'unit', k.unit, 'status', k.status, ",
+    "'sortOrder', k.sort_order, 'milestoneId', k.milestone_id, ",
+    "'quarterlyGoalId', k.quarterly_goal_id, 'createdAt', ",
+    iso!("k.created_at"),
+    ", 'updatedAt', ",
+    iso!("k.updated_at"),
+    ")"
+);
+
+impl Roadmap {
+    /// `Row(M)` of alias `a` as JSON arguments.
+    fn row_fields(&self, a: &str) -> String {
+        let quarter = if self.with_quarter {
+            format!("'quarter', {a}.quarter, ")
+        } else {
+            String::new()
+        };
+        format!(
+            "'id', {a}.id, 'title', {a}.title, 'description', {a}.description, {quarter}\
+             'targetDate', to_char({a}.target_date, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
+             'status', {a}.status, 'sortOrder', {a}.sort_order, \
+             'createdAt', to_char({a}.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
+             'updatedAt', to_char({a}.updated_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
+             'projectId', {a}.project_id, 'parentId', {a}.parent_id"
+        )
+    }
+
+    /// `assignments` (insertion order) and `keyResults` (sortOrder ASC) of
+    /// item `a`, as JSON arguments.
+    fn relations(&self, a: &str) -> String {
+        let Roadmap {
+            assignments,
+            parent_column,
+            parent_json,
+            ..
+        } = self;
+        format!(
+            "'assignments', COALESCE((SELECT json_agg(json_build_object(\
+               'id', asg.id, '{parent_json}', asg.{parent_column}, 'personId', asg.person_id, \
+               'createdAt', to_char(asg.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
+               'person', json_build_object('id', ap.id, 'firstName', ap.first_name, \
+                 'lastName', ap.last_name, 'imageUrl', ap.image_url)) \
+               ORDER BY asg.created_at, asg.id) \
+             FROM {assignments} asg JOIN people ap ON ap.id = asg.person_id \
+             WHERE asg.{parent_column} = {a}.id), '[]'::json), \
+             'keyResults', COALESCE((SELECT json_agg({KEY_RESULT_JSON} \
+               ORDER BY k.sort_order, k.created_at, k.id) \
+             FROM key_results k WHERE k.{parent_column} = {a}.id), '[]'::json)"
+        )
+    }
+
+    /// `[RoadmapNode<M>]` of project `pr`: top-level items with their direct
+    /// children (two levels, as the original), both by sortOrder then
+    /// targetDate (NULLs last).
+    fn nodes(&self) -> String {
+        let table = self.table;
+        format!(
+            "COALESCE((SELECT json_agg(json_build_object({top}, {top_rel}, 'children', \
+               COALESCE((SELECT json_agg(json_build_object({child}, {child_rel}) \
+                 ORDER BY c.sort_order, c.target_date, c.created_at, c.id) \
+               FROM {table} c WHERE c.parent_id = m.id), '[]'::json)) \
+               ORDER BY m.sort_order, m.target_date, m.created_at, m.id) \
+             FROM {table} m WHERE m.project_id = pr.id AND m.parent_id IS NULL), '[]'::json)",
+            top = self.row_fields("m"),
+            top_rel = self.relations("m"),
+            child = self.row_fields("c"),
+            child_rel = self.relations("c"),
+        )
+    }
+}
+
+/// `ProjectDetail` of alias `pr`, as one JSON expression.
+fn detail_json() -> String {
+    let team = team_json("t");
+    let member_team = team_json("te");
+    format!(
+        "json_build_object({PROJECT_FIELDS}, \
+         'healthAssessments', COALESCE((SELECT json_agg({ASSESSMENT_JSON} ORDER BY {ASSESSMENT_ORDER}) \
+            FROM health_assessments h WHERE h.project_id = pr.id), '[]'::json), \
+         'teams', COALESCE((SELECT json_agg({team} ORDER BY t.name, t.id) \
+            FROM teams t WHERE t.project_id = pr.id), '[]'::json), \
+         'teamMembers', COALESCE((SELECT json_agg(json_build_object(\
+              'id', tm.id, 'personId', tm.person_id, 'projectId', tm.project_id, \
+              'person', json_build_object({PERSON_FIELDS}, {DEPARTMENT_OF_P}, {TITLE_OF_P}), \
+              'teamMemberships', COALESCE((SELECT json_agg(json_build_object(\
+                  'id', ms.id, 'teamId', ms.team_id, 'teamMemberId', ms.team_member_id, \
+                  'team', {member_team}) ORDER BY ms.id) \
+                FROM team_memberships ms JOIN teams te ON te.id = ms.team_id \
+                WHERE ms.team_member_id = tm.id), '[]'::json)) \
+              ORDER BY p.last_name, tm.id) \
+            FROM team_members tm JOIN people p ON p.id = tm.person_id \
+            WHERE tm.project_id = pr.id), '[]'::json), \
+         'milestones', {milestones}, \
+         'quarterlyGoals', {goals}, \
+         'links', COALESCE((SELECT json_agg(json_build_object('id', l.id, 'label', l.label, \
+              'url', l.url, 'projectId', l.project_id) ORDER BY l.id) \
+            FROM project_links l WHERE l.project_id = pr.id), '[]'::json))",
+        milestones = MILESTONES.nodes(),
+        goals = GOALS.nodes(),
+    )
+}
+
+/// `ProjectDetail` of project `id` (`None` if there is none), in one query
+/// however large the project: health assessments newest first, teams by name,
+/// members by last name (ties: insertion order) with their person, department,
+/// title and team memberships, the two-level milestone and goal trees with
+/// assignees and key results, and the links (insertion order).
+pub async fn find_detail(conn: &mut PgConnection, id: &str) -> Result<Option<Value>, sqlx::Error> {
+    let sql = format!("SELECT {} FROM projects pr WHERE pr.id = $1", detail_json());
+    let row: Option<(Json<Value>,)> = super::sql::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|(Json(v),)| v))
+}
+
+/// The editable fields of a project (`ProjectInput`).
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFields {
+    pub name: String,
+    /// `None` on update keeps the stored description.
+    pub description: Option<String>,
+    pub github_url: Option<String>,
+    pub gitlab_url: Option<String>,
+    pub image_url: Option<String>,
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    id: &str,
+    f: &ProjectFields,
+) -> Result<Project, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO projects (id, name, description, github_url, gitlab_url, image_url, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {PROJECT_COLUMNS}"
+    );
+    super::sql::query_as(&sql)
+        .bind(id)
+        .bind(&f.name)
+        .bind(&f.description)
+        .bind(&f.github_url)
+        .bind(&f.gitlab_url)
+        .bind(&f.image_url)
+        .bind(time::now())
+        .fetch_one(conn)
+        .await
+}
+
+/// Sets the name and the three URLs (`None` clears them) and the description
+/// when given. `None` if no such project.
+pub async fn update(
+    conn: &mut PgConnection,
+    id: &str,
+    f: &ProjectFields,
+) -> Result<Option<Project>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE projects SET name = $2, description = COALESCE($3, description), \
+         github_url = $4, gitlab_url = $5, image_url = $6, updated_at = $7 \
+         WHERE id = $1 RETURNING {PROJECT_COLUMNS}"
+    );
+    super::sql::query_as(&sql)
+        .bind(id)
+        .bind(&f.name)
+        .bind(&f.description)
+        .bind(&f.github_url)
+        .bind(&f.gitlab_url)
+        .bind(&f.image_url)
+        .bind(time::now())
+        .fetch_optional(conn)
+        .await
+}
+
+/// Deletes a project and everything it owns (schema cascades). `None` if no
+/// such project.
+pub async fn delete(conn: &mut PgConnection, id: &str) -> Result<Option<Project>, sqlx::Error> {
+    let sql = format!("DELETE FROM projects WHERE id = $1 RETURNING {PROJECT_COLUMNS}");
+    super::sql::query_as(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Locks project `id` for its delete (`FOR UPDATE`: memberships and
+/// assignments cannot be added meanwhile, so what the delete makes stale can
+/// be read first). `false` if there is no such project.
+pub async fn lock_for_delete(conn: &mut PgConnection, id: &str) -> Result<bool, sqlx::Error> {
+    let row: Option<(i32,)> =
+        super::sql::query_as("SELECT 1 FROM projects WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.is_some())
+}
+
+/// The Clerk users whose `person.me` embeds project `id`: claimed members
+/// (`projectMemberships.project`) and claimed assignees of its milestones and
+/// goals (`…Assignments.….project`).
+pub async fn embedding_users(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    super::sql::query_scalar(
+        "SELECT clerk_user_id FROM people p WHERE clerk_user_id IS NOT NULL AND (
+           EXISTS (SELECT 1 FROM team_members tm WHERE tm.person_id = p.id AND tm.project_id = $1)
+           OR EXISTS (SELECT 1 FROM milestone_assignments a JOIN milestones m ON m.id = a.milestone_id
+                      WHERE a.person_id = p.id AND m.project_id = $1)
+           OR EXISTS (SELECT 1 FROM quarterly_goal_assignments a
+                      JOIN quarterly_goals g ON g.id = a.quarterly_goal_id
+                      WHERE a.person_id = p.id AND g.project_id = $1))
+         ORDER BY clerk_user_id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+}

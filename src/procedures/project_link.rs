@@ -1,0 +1,104 @@
+//! Router `projectLink`: a project's named links. URLs must be `http:` or
+//! `https:` (§9 item 6). Every write invalidates the project's cached views.
+
+use super::project::{IdInput, ProjectIdInput};
+use super::stored_text;
+use super::Ctx;
+use crate::cache::invalidate_project_cache;
+use crate::db::project_links::{self, ProjectLink};
+use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcError};
+
+pub fn register(r: &mut Registry<Ctx>) {
+    r.query(
+        "projectLink.getByProjectId",
+        Access::Protected,
+        |_: &ProjectIdInput| None,
+        get_by_project_id,
+    );
+    r.query(
+        "projectLink.getById",
+        Access::Protected,
+        |_: &IdInput| None,
+        get_by_id,
+    );
+    r.mutation("projectLink.create", create);
+    r.mutation("projectLink.update", update);
+    r.mutation("projectLink.delete", delete);
+}
+
+fn not_found(id: &str) -> ApiError {
+    TrpcError::not_found(format!("Project link {id} not found.")).into()
+}
+
+/// `[Row(ProjectLink)]` in insertion order (the original is unordered).
+async fn get_by_project_id(ctx: Ctx, input: ProjectIdInput) -> Result<Vec<ProjectLink>, ApiError> {
+    let mut conn = ctx.app.db.acquire().await?;
+    Ok(project_links::list_for_project(&mut conn, &input.project_id).await?)
+}
+
+/// `Row(ProjectLink) | null`.
+async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Option<ProjectLink>, ApiError> {
+    let mut conn = ctx.app.db.acquire().await?;
+    Ok(project_links::find(&mut conn, &input.id).await?)
+}
+
+pub struct CreateInput {
+    project_id: String,
+    label: String,
+    url: String,
+}
+
+impl FromInput for CreateInput {
+    fn from_input(i: &mut Input) -> Self {
+        Self {
+            project_id: stored_text::id(i, "projectId"),
+            label: stored_text::text(i, "label", 1),
+            url: stored_text::web_url(i, "url"),
+        }
+    }
+}
+
+/// Unknown `projectId` → BAD_REQUEST (dangling reference).
+async fn create(ctx: Ctx, input: CreateInput) -> Result<Mutated<ProjectLink>, ApiError> {
+    let mut conn = ctx.app.db.acquire().await?;
+    let link =
+        project_links::insert(&mut conn, &input.project_id, &input.label, &input.url).await?;
+    let keys = invalidate_project_cache(&link.project_id);
+    Ok(Mutated::new(link, keys))
+}
+
+pub struct UpdateInput {
+    id: String,
+    label: String,
+    url: String,
+}
+
+impl FromInput for UpdateInput {
+    fn from_input(i: &mut Input) -> Self {
+        Self {
+            id: stored_text::id(i, "id"),
+            label: stored_text::text(i, "label", 1),
+            url: stored_text::web_url(i, "url"),
+        }
+    }
+}
+
+/// Unknown id → NOT_FOUND.
+async fn update(ctx: Ctx, input: UpdateInput) -> Result<Mutated<ProjectLink>, ApiError> {
+    let mut conn = ctx.app.db.acquire().await?;
+    let link = project_links::update(&mut conn, &input.id, &input.label, &input.url)
+        .await?
+        .ok_or_else(|| not_found(&input.id))?;
+    let keys = invalidate_project_cache(&link.project_id);
+    Ok(Mutated::new(link, keys))
+}
+
+/// Returns the deleted row. Unknown id → NOT_FOUND.
+async fn delete(ctx: Ctx, input: IdInput) -> Result<Mutated<ProjectLink>, ApiError> {
+    let mut conn = ctx.app.db.acquire().await?;
+    let link = project_links::delete(&mut conn, &input.id)
+        .await?
+        .ok_or_else(|| not_found(&input.id))?;
+    let keys = invalidate_project_cache(&link.project_id);
+    Ok(Mutated::new(link, keys))
+}

@@ -1,0 +1,25 @@
+//! Router `quarterlyGoal` (procedures.md §4.13): the roadmap procedures of
+//! [`super::roadmap`] over table `quarterly_goals` (which adds `quarter`).
+
+use crate::db::roadmap::{RoadmapTable, QUARTERLY_GOALS};
+use crate::trpc::Registry;
+
+use super::roadmap::{self, Roadmap};
+use super::Ctx;
+
+/// Router `quarterlyGoal`.
+pub struct QuarterlyGoal;
+
+impl Roadmap for QuarterlyGoal {
+    const TABLE: &'static RoadmapTable = &QUARTERLY_GOALS;
+    const GET_BY_PROJECT_ID: &'static str = "quarterlyGoal.getByProjectId";
+    const GET_BY_ID: &'static str = "quarterlyGoal.getById";
+    const CREATE: &'static str = "quarterlyGoal.create";
+    const UPDATE: &'static str = "quarterlyGoal.update";
+    const DELETE: &'static str = "quarterlyGoal.delete";
+    const SET_ASSIGNEES: &'static str = "quarterlyGoal.setAssignees";
+}
+
+pub fn register(r: &mut Registry<Ctx>) {
+    roadmap::register::<QuarterlyGoal>(r);
+}
