@@ -21,7 +21,6 @@ pub mod person;
 pub mod person_comment;
 pub mod project;
 pub mod project_link;
-mod stored_text;
 pub mod team;
 pub mod quarterly_goal;
 pub mod roadmap;

@@ -496,6 +496,13 @@ impl Input {
             .filter(|s| !s.is_empty())
     }
 
+    /// Optional free text where `""` means absent (`z.string().optional().or(z.literal(""))`
+    /// stored as `value || null`), at most [`MAX_TEXT_LEN`] characters.
+    pub fn opt_text_or_empty(&mut self, key: &str) -> Option<String> {
+        self.opt_storable_or_literal_empty(key, MAX_TEXT_LEN)
+            .filter(|s| !s.is_empty())
+    }
+
     /// Any JSON value (`z.any()`): absent → `None`, `null` → `Some(Value::Null)`.
     /// A NUL in any string or key is an error: `jsonb` cannot store it.
     pub fn any(&mut self, key: &str) -> Option<Value> {
@@ -682,6 +689,16 @@ impl Input {
         }
     }
 
+    /// An optional enum (`z.enum([...]).optional()`): absent → `None`; `null`
+    /// or another type is zod's `invalid_type`, a string outside `options`
+    /// its `invalid_enum_value` (one issue per field).
+    pub fn opt_enumeration(&mut self, key: &str, options: &[&'static str]) -> Option<&'static str> {
+        match self.present(key) {
+            None | Some(None) => None,
+            Some(Some(_)) => Some(self.enumeration(key, options, None)),
+        }
+    }
+
     /// An optional finite number (`z.number().optional()`).
     pub fn opt_number(&mut self, key: &str) -> Option<f64> {
         self.number(key)
@@ -751,9 +768,10 @@ impl Input {
 /// XSS vector wherever the value is rendered as a link.
 impl Input {
     /// A required `http:`/`https:` URL (`z.string().url()`, scheme-restricted).
+    /// At most [`MAX_URL_LEN`] characters, no NUL.
     pub fn web_url(&mut self, key: &str) -> String {
         let present = matches!(self.present(key), Some(Some(Value::String(_))));
-        let s = self.string(key);
+        let s = self.string_checked(key, 0, MAX_URL_LEN);
         if present {
             self.check_web_url(key, &s);
         }
@@ -761,9 +779,10 @@ impl Input {
     }
 
     /// An optional `http:`/`https:` URL that may also be `""`
-    /// (`z.string().url().optional().or(z.literal(""))`): absent or `""` → `None`.
+    /// (`z.string().url().optional().or(z.literal(""))`): absent or `""` → `None`;
+    /// at most [`MAX_URL_LEN`] characters, no NUL.
     pub fn opt_web_url_or_empty(&mut self, key: &str) -> Option<String> {
-        let s = self.opt_string_or_literal_empty(key)?;
+        let s = self.opt_storable_or_literal_empty(key, MAX_URL_LEN)?;
         if s.is_empty() {
             return None;
         }
