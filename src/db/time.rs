@@ -46,6 +46,12 @@ macro_rules! js_iso_sql {
     };
 }
 
+/// [`js_iso_sql!`] for a column known only at run time (an alias chosen by
+/// the caller): the same SQL text, so the same output.
+pub fn js_iso_sql(column: &str) -> String {
+    format!(crate::js_iso_sql!("{}"), column)
+}
+
 /// The current UTC time at the precision Postgres stores (`timestamp(3)`: milliseconds), so
 /// a value written and read back compares equal.
 pub fn now() -> NaiveDateTime {

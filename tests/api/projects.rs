@@ -442,11 +442,24 @@ async fn rich_project(app: &TestApp) -> String {
 async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_order() {
     let app = spawn_app().await;
     let id = rich_project(&app).await;
+    // Dates JavaScript prints with a year of 0 or an expanded year, through
+    // the one formatter (a member's person fragment and a roadmap item).
+    exec(
+        &app,
+        "UPDATE people SET created_at = '0001-06-15 00:00:00 BC' WHERE id = 'pa';
+         UPDATE milestones SET target_date = '0002-06-15 10:20:30.045 BC' WHERE id = 'ms-second';",
+    )
+    .await;
 
     let (status, body) = app.query("project.getById", Some(json!({"id": id}))).await;
 
     assert_eq!(status, 200, "{body}");
     let p = data(&body);
+    assert_eq!(
+        p["teamMembers"][0]["person"]["createdAt"],
+        "0000-06-15T00:00:00.000Z"
+    );
+    assert_eq!(p["milestones"][2]["targetDate"], "-000001-06-15T10:20:30.045Z");
     let mut top = PROJECT_KEYS.to_vec();
     top.extend([
         "healthAssessments",
@@ -505,6 +518,14 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
     );
     assert_eq!(zoe["person"]["title"]["department"]["name"], "Eng");
     assert_eq!(zoe["person"]["updatedAt"], "2025-01-01T00:00:00.000Z");
+    // A person's dates inside the project view are ISO strings, not epoch numbers.
+    let created = zoe["person"]["createdAt"].as_str().unwrap_or_default();
+    assert_eq!(
+        enghub::db::time::parse(created).map(|t| enghub::db::time::to_iso(&t)),
+        Some(created.to_string()),
+        "{}",
+        zoe["person"]["createdAt"]
+    );
     assert_eq!(zoe["person"]["imageUrl"], "https://img/z");
     assert_eq!(p["teamMembers"][0]["person"]["title"], Value::Null);
     assert_eq!(ids(&zoe["teamMemberships"]), ["ms1", "ms2"]);

@@ -156,6 +156,16 @@ async fn create_makes_the_person_and_member_and_views_show_them_by_last_name() {
         ]
     );
     assert_eq!(p["callsign"], Value::Null);
+    // Dates of the person fragment are ISO strings (`db::time`), not epoch numbers.
+    for key in ["createdAt", "updatedAt"] {
+        let text = p[key].as_str().unwrap_or_default();
+        assert_eq!(
+            enghub::db::time::parse(text).map(|t| enghub::db::time::to_iso(&t)),
+            Some(text.to_string()),
+            "{key}: {}",
+            p[key]
+        );
+    }
     assert_eq!(
         p["manager"],
         json!({"id": boss, "firstName": "Boss", "lastName": "Test", "callsign": null, "imageUrl": null})
