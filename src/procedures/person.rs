@@ -296,7 +296,7 @@ async fn delete(ctx: Ctx, input: IdInput) -> Result<Mutated<Person>, ApiError> {
 
 /// `teamIds` of join/move: `""` entries are dropped, as in the original.
 fn team_ids(i: &mut Input) -> Vec<String> {
-    i.opt_string_list("teamIds")
+    i.opt_id_list("teamIds")
         .into_iter()
         .filter(|t| !t.is_empty())
         .collect()

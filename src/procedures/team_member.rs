@@ -83,7 +83,7 @@ fn member_input(i: &mut Input) -> (PersonFields, Vec<String>) {
     let title_id = i.opt_id_or_empty("titleId");
     let department_id = Some(i.id("departmentId"));
     let team_ids = i
-        .opt_string_list("teamIds")
+        .opt_id_list("teamIds")
         .into_iter()
         .filter(|t| !t.is_empty())
         .collect();

@@ -606,19 +606,17 @@ impl Input {
         Some(n.clamp(i64::MIN as f64, i64::MAX as f64) as i64)
     }
 
-    /// An optional array of strings (`z.array(z.string()).optional()`); `""`
-    /// elements are kept (callers filter them, as the original does).
-    pub fn opt_string_list(&mut self, key: &str) -> Vec<String> {
+    /// An optional array of ids (`z.array(z.string()).optional()`): absent →
+    /// empty; `""` elements are kept (callers drop them, as the original
+    /// does); each at most [`MAX_ID_LEN`] characters, no NUL.
+    pub fn opt_id_list(&mut self, key: &str) -> Vec<String> {
         match self.present(key) {
             None | Some(None) => Vec::new(),
             Some(Some(Value::Array(items))) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.into_iter().enumerate() {
                     match item {
-                        Value::String(s) => {
-                            self.storable(json!([key, i]), &s, MAX_STRING_LEN);
-                            out.push(s)
-                        }
+                        Value::String(s) => out.push(self.checked_id(json!([key, i]), s)),
                         other => self.invalid_type(json!([key, i]), "string", Some(&other)),
                     }
                 }
