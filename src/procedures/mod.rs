@@ -21,9 +21,9 @@ pub mod person;
 pub mod person_comment;
 pub mod project;
 pub mod project_link;
-pub mod team;
 pub mod quarterly_goal;
 pub mod roadmap;
+pub mod team;
 pub mod team_member;
 pub mod title;
 

@@ -54,9 +54,7 @@ pub struct IdInput {
 
 impl FromInput for IdInput {
     fn from_input(i: &mut Input) -> Self {
-        Self {
-            id: i.id("id"),
-        }
+        Self { id: i.id("id") }
     }
 }
 

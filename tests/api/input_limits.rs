@@ -141,7 +141,10 @@ const ROADMAP_ITEM_FIELDS: [(&str, Field); 5] = [
     ("sortOrder", Field::Int),
 ];
 
-fn with(base: &[(&'static str, Field)], more: &[(&'static str, Field)]) -> Vec<(&'static str, Field)> {
+fn with(
+    base: &[(&'static str, Field)],
+    more: &[(&'static str, Field)],
+) -> Vec<(&'static str, Field)> {
     base.iter().chain(more).copied().collect()
 }
 
@@ -172,7 +175,11 @@ fn table(f: &Fixture) -> Vec<Row> {
         "imageUrl": "https://x.io/p.png"});
     let notes: Vec<(&'static str, Field)> =
         ASSESSMENT_NOTES.iter().map(|k| (*k, Document)).collect();
-    let team_fields = [("name", name), ("description", text), ("imageUrl", url_field)];
+    let team_fields = [
+        ("name", name),
+        ("description", text),
+        ("imageUrl", url_field),
+    ];
     let item = |extra: Value| {
         let mut v = json!({"title": "Launch", "description": "d", "targetDate": "2026-06-01",
             "status": "IN_PROGRESS", "sortOrder": 2});
@@ -472,7 +479,12 @@ fn table(f: &Fixture) -> Vec<Row> {
         row("team.delete", json!({"id": f.team}), &[("id", Id)]),
     ]);
     for (router, id, key, fields) in [
-        ("milestone", &f.milestone, "milestoneId", ROADMAP_ITEM_FIELDS.to_vec()),
+        (
+            "milestone",
+            &f.milestone,
+            "milestoneId",
+            ROADMAP_ITEM_FIELDS.to_vec(),
+        ),
         ("quarterlyGoal", &f.goal, "quarterlyGoalId", goal_fields),
     ] {
         let path = |name: &str| -> &'static str { format!("{router}.{name}").leak() };
@@ -519,7 +531,11 @@ fn table(f: &Fixture) -> Vec<Row> {
                    "unit": "users", "status": "IN_PROGRESS"}),
             &[("id", Id), ("title", name), ("unit", text)],
         ),
-        row("keyResult.delete", json!({"id": f.key_result}), &[("id", Id)]),
+        row(
+            "keyResult.delete",
+            json!({"id": f.key_result}),
+            &[("id", Id)],
+        ),
         row(
             "teamMember.getByProjectId",
             json!({"projectId": f.project}),

@@ -157,7 +157,11 @@ async fn create_refuses_bad_input_with_field_errors_and_writes_nothing() {
         let (status, body) = app.mutate("project.create", input.clone()).await;
         assert_eq!(status, 400, "{input}: {body}");
         // Each bad field is reported once, with the one message.
-        assert_eq!(field_errors(&body)[field], json!([message]), "{input}: {body}");
+        assert_eq!(
+            field_errors(&body)[field],
+            json!([message]),
+            "{input}: {body}"
+        );
     }
     assert_eq!(count(&app, "projects").await, 0);
 }
@@ -459,7 +463,10 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
         p["teamMembers"][0]["person"]["createdAt"],
         "0000-06-15T00:00:00.000Z"
     );
-    assert_eq!(p["milestones"][2]["targetDate"], "-000001-06-15T10:20:30.045Z");
+    assert_eq!(
+        p["milestones"][2]["targetDate"],
+        "-000001-06-15T10:20:30.045Z"
+    );
     let mut top = PROJECT_KEYS.to_vec();
     top.extend([
         "healthAssessments",
