@@ -253,6 +253,10 @@ impl ClerkVerifier {
             }
         }
 
+        // `exp` must be a number > 0 as written (`exp: -1` never expiring is
+        // what the claims' own parser would let through).
+        check_exp_claim(token)?;
+
         let signature = URL_SAFE_NO_PAD
             .decode(signature_b64)
             .map_err(|_| AuthError::Malformed)?;
@@ -322,6 +326,26 @@ struct SessionClaims {
     metadata: Option<serde_json::Value>,
 }
 
+/// `exp` as the token states it, before any library reads it: a JSON number
+/// greater than 0 (`exp: -1` must not read as "never expires"). Not a number
+/// (or absent) is malformed; 0 or less is expired.
+fn check_exp_claim(token: &str) -> Result<(), AuthError> {
+    let payload_b64 = token.split('.').nth(1).unwrap_or_default();
+    let payload = URL_SAFE_NO_PAD
+        .decode(payload_b64)
+        .map_err(|_| AuthError::Malformed)?;
+    #[derive(serde::Deserialize)]
+    struct Exp {
+        exp: Option<serde_json::Value>,
+    }
+    let claims: Exp = serde_json::from_slice(&payload).map_err(|_| AuthError::Malformed)?;
+    match claims.exp.as_ref().and_then(serde_json::Value::as_f64) {
+        None => Err(AuthError::Malformed),
+        Some(exp) if exp <= 0.0 => Err(AuthError::Expired),
+        Some(_) => Ok(()),
+    }
+}
+
 fn trim_origin(origin: &str) -> &str {
     origin.trim().trim_end_matches('/')
 }
@@ -341,22 +365,66 @@ pub(crate) fn normalize_pem(pem: &str) -> String {
         .to_owned()
 }
 
-/// The session token of a request: `Authorization: Bearer <t>` (preferred), else the
-/// `__session` cookie, else the first non-empty `__session_<suffix>` cookie (Clerk
-/// suffixes cookies when several instances share a domain). An `Authorization`
-/// header with another scheme is ignored; empty values count as absent.
+/// Most session cookies tried for one request (`__session` and its suffixed
+/// siblings), so a request cannot make the server verify many signatures.
+pub const MAX_SESSION_COOKIES: usize = 4;
+
+/// The first candidate of [`session_tokens`].
 pub fn session_token(headers: &http::HeaderMap) -> Option<String> {
-    bearer_token(headers).or_else(|| session_cookie(headers))
+    session_tokens(headers).into_iter().next()
 }
 
-fn bearer_token(headers: &http::HeaderMap) -> Option<String> {
-    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+/// The session tokens a request carries, in the order to try them, as Clerk
+/// reads them: the `Authorization` header's token if there is one (`Bearer
+/// <t>`, or a value without a scheme, which is the token itself; another
+/// scheme is ignored); else the `__session` cookie and then each non-empty
+/// `__session_<suffix>` cookie (Clerk suffixes cookies when several instances
+/// share a domain), at most [`MAX_SESSION_COOKIES`]. Empty values count as absent.
+pub fn session_tokens(headers: &http::HeaderMap) -> Vec<String> {
+    match header_token(headers) {
+        Some(token) => vec![token],
+        None => session_cookies(headers),
+    }
 }
 
-fn session_cookie(headers: &http::HeaderMap) -> Option<String> {
+/// The identity of the first of the request's [`session_tokens`] that
+/// `verify` accepts; if none does, the first token's error
+/// ([`AuthError::Missing`] without any).
+pub fn authenticate(
+    headers: &http::HeaderMap,
+    verify: impl Fn(&str) -> Result<Identity, AuthError>,
+) -> Result<Identity, AuthError> {
+    let mut first_error = None;
+    for token in session_tokens(headers) {
+        match verify(&token) {
+            Ok(identity) => return Ok(identity),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or(AuthError::Missing))
+}
+
+fn header_token(headers: &http::HeaderMap) -> Option<String> {
+    let value = headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
+    match value.split_once(' ') {
+        // No scheme: the whole value is the token (Clerk's own parsing).
+        None => {
+            (!value.is_empty() && !value.eq_ignore_ascii_case("bearer")).then(|| value.to_owned())
+        }
+        Some((scheme, token)) => {
+            let token = token.trim();
+            (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+        }
+    }
+}
+
+fn session_cookies(headers: &http::HeaderMap) -> Vec<String> {
     let cookies: Vec<(&str, &str)> = headers
         .get_all(http::header::COOKIE)
         .iter()
@@ -366,16 +434,21 @@ fn session_cookie(headers: &http::HeaderMap) -> Option<String> {
         .map(|(name, value)| (name.trim(), unquote(value.trim())))
         .filter(|(_, value)| !value.is_empty())
         .collect();
-    let plain = cookies.iter().find(|(name, _)| *name == "__session");
-    let suffixed = || {
-        cookies.iter().find(|(name, _)| {
-            name.strip_prefix("__session_")
-                .is_some_and(|suffix| !suffix.is_empty())
-        })
-    };
-    plain
-        .or_else(suffixed)
-        .map(|(_, value)| (*value).to_owned())
+    let plain = cookies.iter().filter(|(name, _)| *name == "__session");
+    let suffixed = cookies.iter().filter(|(name, _)| {
+        name.strip_prefix("__session_")
+            .is_some_and(|suffix| !suffix.is_empty())
+    });
+    let mut tokens: Vec<String> = Vec::new();
+    for (_, value) in plain.chain(suffixed) {
+        if tokens.len() == MAX_SESSION_COOKIES {
+            break;
+        }
+        if !tokens.iter().any(|t| t == value) {
+            tokens.push((*value).to_owned());
+        }
+    }
+    tokens
 }
 
 fn unquote(value: &str) -> &str {
@@ -895,7 +968,7 @@ mod tests {
 
     #[test]
     fn other_authorization_schemes_fall_back_to_the_cookie() {
-        for auth in ["Basic dXNlcjpwYXNz", "Bearer ", "Bearer", "tok"] {
+        for auth in ["Basic dXNlcjpwYXNz", "Bearer ", "Bearer"] {
             let mut h = headers(&[("cookie", "__session=cookie-token")]);
             h.insert("authorization", HeaderValue::from_static(auth));
             assert_eq!(session_token(&h).as_deref(), Some("cookie-token"), "{auth}");
@@ -952,5 +1025,76 @@ mod tests {
             verifier().verify_at(&found, NOW).unwrap().user_id,
             "user_2abc"
         );
+    }
+
+    #[test]
+    fn an_authorization_value_without_a_scheme_is_the_token() {
+        let h = headers(&[("authorization", "abc.def.ghi"), ("cookie", "__session=c")]);
+        assert_eq!(session_tokens(&h), ["abc.def.ghi"]);
+        let h = headers(&[("authorization", "Bearer abc.def.ghi")]);
+        assert_eq!(session_tokens(&h), ["abc.def.ghi"]);
+    }
+
+    #[test]
+    fn every_session_cookie_is_a_candidate_up_to_four() {
+        let h = headers(&[(
+            "cookie",
+            "__session_a=1; __session=0; __session_b=2; __session_c=3; __session_d=4; __session_a=1",
+        )]);
+        assert_eq!(session_tokens(&h), ["0", "1", "2", "3"]);
+    }
+
+    #[test]
+    fn the_first_session_cookie_that_verifies_is_used() {
+        let other_app = crate::dev::tokens::DevClerkKeys::from_private_pem(include_str!(
+            "../tests/fixtures/other-test-key.pem"
+        ))
+        .unwrap()
+        .sign(claims());
+        let ours = keys().sign(claims());
+        let mut h = HeaderMap::new();
+        h.insert(
+            "cookie",
+            HeaderValue::from_str(&format!("__session={other_app}; __session_Ab3d={ours}"))
+                .unwrap(),
+        );
+        let v = verifier();
+        let identity = authenticate(&h, |t| v.verify_at(t, NOW)).unwrap();
+        assert_eq!(identity.user_id, "user_2abc");
+        // None verifies: the first one's reason.
+        let mut h = HeaderMap::new();
+        h.insert(
+            "cookie",
+            HeaderValue::from_str(&format!("__session={other_app}; __session_x=junk")).unwrap(),
+        );
+        assert_eq!(
+            authenticate(&h, |t| v.verify_at(t, NOW)),
+            Err(AuthError::BadSignature)
+        );
+        assert_eq!(
+            authenticate(&HeaderMap::new(), |t| v.verify_at(t, NOW)),
+            Err(AuthError::Missing)
+        );
+    }
+
+    #[test]
+    fn exp_that_is_not_a_positive_number_is_rejected() {
+        let v = verifier();
+        for exp in [json_num(-1), json_num(0)] {
+            let token = sign_raw(serde_json::json!({"sub": "u", "exp": exp}));
+            assert_eq!(v.verify_at(&token, NOW), Err(AuthError::Expired), "{exp}");
+        }
+        for exp in [
+            serde_json::json!("9999999999"),
+            serde_json::json!(null),
+            serde_json::json!(true),
+        ] {
+            let token = sign_raw(serde_json::json!({"sub": "u", "exp": exp}));
+            assert_eq!(v.verify_at(&token, NOW), Err(AuthError::Malformed), "{exp}");
+        }
+    }
+
+    fn json_num(n: i64) -> serde_json::Value {
+        serde_json::json!(n)
     }
 }

@@ -525,7 +525,9 @@ impl Cache {
                 Arg::from(if value.is_null() {
                     String::new()
                 } else {
-                    value.to_string()
+                    // As JavaScript writes it: a later hit is passed through
+                    // as stored, byte-identical to this miss's answer.
+                    crate::js_json::to_string(value)
                 }),
                 Arg::from(key.ttl().0),
                 Arg::from(ticket.token.as_str()),

@@ -249,6 +249,76 @@ impl Config {
     }
 }
 
+/// What the cache operator commands (`enghub cache flush`) need, and nothing
+/// else: `UPSTASH_REDIS_REST_URL`, `UPSTASH_REDIS_REST_TOKEN`, and optionally
+/// `ENGHUB_KEY_PREFIX` (default `enghub`) and `UPSTASH_TIMEOUT_MS` (2000).
+pub struct CacheSettings {
+    /// `UPSTASH_REDIS_REST_URL`, without a trailing `/`.
+    pub upstash_url: String,
+    /// `UPSTASH_REDIS_REST_TOKEN`.
+    pub upstash_token: Secret,
+    /// `UPSTASH_TIMEOUT_MS` (default 2 s): per Upstash request.
+    pub upstash_timeout: Duration,
+    /// `ENGHUB_KEY_PREFIX` (default `enghub`): the keys flushed are `<prefix>:*`.
+    pub key_prefix: String,
+}
+
+impl CacheSettings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(&std::env::vars().collect())
+    }
+
+    /// Reads only the cache's variables; every problem is named, as in [`Config`].
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            vars.get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut problems = Vec::new();
+        let upstash_url = match get("UPSTASH_REDIS_REST_URL") {
+            None => {
+                problems.push("UPSTASH_REDIS_REST_URL is not set".to_string());
+                String::new()
+            }
+            Some(u) => match url::Url::parse(&u) {
+                Ok(parsed) if parsed.scheme() == "http" || parsed.scheme() == "https" => {
+                    u.trim_end_matches('/').to_string()
+                }
+                _ => {
+                    problems.push("UPSTASH_REDIS_REST_URL is not an http(s) URL".to_string());
+                    String::new()
+                }
+            },
+        };
+        let upstash_token = get("UPSTASH_REDIS_REST_TOKEN").unwrap_or_else(|| {
+            problems.push("UPSTASH_REDIS_REST_TOKEN is not set".to_string());
+            String::new()
+        });
+        let upstash_timeout = match get("UPSTASH_TIMEOUT_MS").map(|v| v.parse::<u64>()) {
+            None => Duration::from_millis(2000),
+            Some(Ok(ms)) if ms > 0 => Duration::from_millis(ms),
+            Some(_) => {
+                problems.push("UPSTASH_TIMEOUT_MS is not a positive integer".into());
+                Duration::from_millis(2000)
+            }
+        };
+        let key_prefix = get("ENGHUB_KEY_PREFIX").unwrap_or_else(|| "enghub".into());
+        if key_prefix.contains(char::is_whitespace) {
+            problems.push("ENGHUB_KEY_PREFIX must not contain whitespace".into());
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError { problems });
+        }
+        Ok(Self {
+            upstash_url,
+            upstash_token: Secret(upstash_token),
+            upstash_timeout,
+            key_prefix,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ pub mod dev;
 pub mod functions;
 pub mod github;
 pub mod hierarchy;
+pub mod js_json;
 pub mod procedures;
 pub mod qstash;
 pub mod ratelimit;

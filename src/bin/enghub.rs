@@ -160,9 +160,17 @@ async fn main() -> DevResult<()> {
         Command::Cache {
             action: CacheAction::Flush,
         } => {
-            let app = enghub::app::App::new(enghub::config::Config::from_env()?)?;
-            let deleted = app.cache.flush().await?;
-            println!("deleted {deleted} keys under {}:*", app.cache.prefix());
+            // Only the Upstash variables: no database, QStash or Clerk needed.
+            let settings = enghub::config::CacheSettings::from_env()?;
+            let redis = enghub::upstash::UpstashClient::new(
+                reqwest::Client::new(),
+                &settings.upstash_url,
+                settings.upstash_token.expose(),
+                settings.upstash_timeout,
+            );
+            let cache = enghub::cache::Cache::new(redis, settings.key_prefix);
+            let deleted = cache.flush().await?;
+            println!("deleted {deleted} keys under {}:*", cache.prefix());
             Ok(())
         }
         Command::Token { sub, role, ttl } => {

@@ -33,13 +33,18 @@ pub struct CommentView {
     pub author: CommentAuthor,
 }
 
-const VIEW: &str = r#"json_build_object(
+const VIEW: &str = concat!(
+    "json_build_object(
     'id', c.id, 'content', c.content, 'personId', c.person_id, 'authorId', c.author_id,
     'authorPersonId', c.author_person_id,
-    'createdAt', to_char(c.created_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    'updatedAt', to_char(c.updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'createdAt', ",
+    time::epoch_ms!("c.created_at"),
+    ", 'updatedAt', ",
+    time::epoch_ms!("c.updated_at"),
+    ",
     'author', json_build_object('id', a.id, 'firstName', a.first_name, 'lastName', a.last_name,
-                                'imageUrl', a.image_url))"#;
+                                'imageUrl', a.image_url))"
+);
 
 /// Comments about a person, newest first.
 pub async fn about(

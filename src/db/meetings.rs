@@ -51,15 +51,22 @@ pub struct IdOnly {
     pub id: String,
 }
 
-const MEETING_VIEW: &str = r#"json_build_object(
-    'id', mt.id, 'date', to_char(mt.date, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'content', mt.content,
+const MEETING_VIEW: &str = concat!(
+    "json_build_object(
+    'id', mt.id, 'date', ",
+    time::epoch_ms!("mt.date"),
+    ", 'content', mt.content,
     'authorId', mt.author_id, 'personId', mt.person_id, 'templateId', mt.template_id,
-    'createdAt', to_char(mt.created_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    'updatedAt', to_char(mt.updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'createdAt', ",
+    time::epoch_ms!("mt.created_at"),
+    ", 'updatedAt', ",
+    time::epoch_ms!("mt.updated_at"),
+    ",
     'person', json_build_object('id', p.id, 'firstName', p.first_name, 'lastName', p.last_name,
                                 'callsign', p.callsign, 'imageUrl', p.image_url),
     'template', (SELECT json_build_object('id', t.id, 'name', t.name)
-                 FROM meeting_templates t WHERE t.id = mt.template_id))"#;
+                 FROM meeting_templates t WHERE t.id = mt.template_id))"
+);
 
 async fn views(
     conn: &mut PgConnection,

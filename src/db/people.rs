@@ -200,10 +200,10 @@ pub struct PersonListItem {
     pub project_memberships: Vec<ProjectMembership>,
 }
 
-/// How Postgres prints a `timestamp(3)` the way the API does.
+/// A `timestamp(3)` in a JSON view: epoch milliseconds, formatted by `time`.
 macro_rules! iso {
     ($col:expr) => {
-        concat!("to_char(", $col, r#", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#)
+        crate::db::time::epoch_ms!($col)
     };
 }
 
@@ -257,7 +257,8 @@ const FULL_EXTRAS_OF_P: &str = concat!(
     "FROM people m WHERE m.id = p.manager_id), ",
     "'directReports', COALESCE((SELECT json_agg(json_build_object('id', r.id, ",
     "'firstName', r.first_name, 'lastName', r.last_name, 'callsign', r.callsign, ",
-    "'imageUrl', r.image_url, 'email', r.email)) FROM people r WHERE r.manager_id = p.id), '[]'::json)"
+    "'imageUrl', r.image_url, 'email', r.email) ORDER BY r.last_name, r.first_name, r.id) ",
+    "FROM people r WHERE r.manager_id = p.id), '[]'::json)"
 );
 
 const ASSIGNMENTS_OF_P: &str = concat!(

@@ -11,7 +11,9 @@
 //! The views are returned as JSON values, not typed rows: key order is the
 //! SQL's (serde_json keeps it), numbers keep Postgres' text (`10`, not
 //! `10.0`), and dates are printed by Postgres in `toISOString` form
-//! ([`iso!`]), so the value can go to the cache and the client as is.
+//! ([`iso!`], the API's one date format; the roadmap trees are
+//! [`roadmap::RoadmapTable::project_nodes_json`]), so the value can go to the
+//! cache and the client as is.
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -20,12 +22,14 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 
 use super::people::{DEPARTMENT_OF_P, TITLE_OF_P};
-use super::time;
+use super::{roadmap, time};
 
-/// How Postgres prints a `timestamp(3)` the way the API does (`…T…:…:….mmmZ`).
+/// A `timestamp(3)` printed by Postgres as JS `toISOString` does, with the
+/// API's one date format ([`crate::js_iso_sql!`], the SQL twin of
+/// [`time::to_iso`]: `0000-…`, `-000001-…`, `+010000-…` included).
 macro_rules! iso {
     ($col:expr) => {
-        concat!("to_char(", $col, r#", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#)
+        crate::js_iso_sql!($col)
     };
 }
 
@@ -154,107 +158,6 @@ pub async fn list_page(
     Ok((items, total))
 }
 
-/// A roadmap table: `milestones` or `quarterly_goals`.
-struct Roadmap {
-    table: &'static str,
-    /// Goals have a `quarter` column.
-    with_quarter: bool,
-    assignments: &'static str,
-    /// Column and JSON name of the assignment's (and key result's) parent id.
-    parent_column: &'static str,
-    parent_json: &'static str,
-}
-
-const MILESTONES: Roadmap = Roadmap {
-    table: "milestones",
-    with_quarter: false,
-    assignments: "milestone_assignments",
-    parent_column: "milestone_id",
-    parent_json: "milestoneId",
-};
-
-const GOALS: Roadmap = Roadmap {
-    table: "quarterly_goals",
-    with_quarter: true,
-    assignments: "quarterly_goal_assignments",
-    parent_column: "quarterly_goal_id",
-    parent_json: "quarterlyGoalId",
-};
-
-/// `Row(KeyResult)` of alias `k`.
-const KEY_RESULT_JSON: &str = concat!(
-    "json_build_object('id', k.id, 'title', k.title, 'targetValue', k.target_value, ",
-    "'currentValue', k.current_value, 'unit', k.unit, 'status', k.status, ",
-    "'sortOrder', k.sort_order, 'milestoneId', k.milestone_id, ",
-    "'quarterlyGoalId', k.quarterly_goal_id, 'createdAt', ",
-    iso!("k.created_at"),
-    ", 'updatedAt', ",
-    iso!("k.updated_at"),
-    ")"
-);
-
-impl Roadmap {
-    /// `Row(M)` of alias `a` as JSON arguments.
-    fn row_fields(&self, a: &str) -> String {
-        let quarter = if self.with_quarter {
-            format!("'quarter', {a}.quarter, ")
-        } else {
-            String::new()
-        };
-        format!(
-            "'id', {a}.id, 'title', {a}.title, 'description', {a}.description, {quarter}\
-             'targetDate', to_char({a}.target_date, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
-             'status', {a}.status, 'sortOrder', {a}.sort_order, \
-             'createdAt', to_char({a}.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
-             'updatedAt', to_char({a}.updated_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
-             'projectId', {a}.project_id, 'parentId', {a}.parent_id"
-        )
-    }
-
-    /// `assignments` (insertion order) and `keyResults` (sortOrder ASC) of
-    /// item `a`, as JSON arguments.
-    fn relations(&self, a: &str) -> String {
-        let Roadmap {
-            assignments,
-            parent_column,
-            parent_json,
-            ..
-        } = self;
-        format!(
-            "'assignments', COALESCE((SELECT json_agg(json_build_object(\
-               'id', asg.id, '{parent_json}', asg.{parent_column}, 'personId', asg.person_id, \
-               'createdAt', to_char(asg.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
-               'person', json_build_object('id', ap.id, 'firstName', ap.first_name, \
-                 'lastName', ap.last_name, 'imageUrl', ap.image_url)) \
-               ORDER BY asg.created_at, asg.id) \
-             FROM {assignments} asg JOIN people ap ON ap.id = asg.person_id \
-             WHERE asg.{parent_column} = {a}.id), '[]'::json), \
-             'keyResults', COALESCE((SELECT json_agg({KEY_RESULT_JSON} \
-               ORDER BY k.sort_order, k.created_at, k.id) \
-             FROM key_results k WHERE k.{parent_column} = {a}.id), '[]'::json)"
-        )
-    }
-
-    /// `[RoadmapNode<M>]` of project `pr`: top-level items with their direct
-    /// children (two levels, as the original), both by sortOrder then
-    /// targetDate (NULLs last).
-    fn nodes(&self) -> String {
-        let table = self.table;
-        format!(
-            "COALESCE((SELECT json_agg(json_build_object({top}, {top_rel}, 'children', \
-               COALESCE((SELECT json_agg(json_build_object({child}, {child_rel}) \
-                 ORDER BY c.sort_order, c.target_date, c.created_at, c.id) \
-               FROM {table} c WHERE c.parent_id = m.id), '[]'::json)) \
-               ORDER BY m.sort_order, m.target_date, m.created_at, m.id) \
-             FROM {table} m WHERE m.project_id = pr.id AND m.parent_id IS NULL), '[]'::json)",
-            top = self.row_fields("m"),
-            top_rel = self.relations("m"),
-            child = self.row_fields("c"),
-            child_rel = self.relations("c"),
-        )
-    }
-}
-
 /// `ProjectDetail` of alias `pr`, as one JSON expression.
 fn detail_json() -> String {
     let team = team_json("t");
@@ -281,8 +184,8 @@ fn detail_json() -> String {
          'links', COALESCE((SELECT json_agg(json_build_object('id', l.id, 'label', l.label, \
               'url', l.url, 'projectId', l.project_id) ORDER BY l.id) \
             FROM project_links l WHERE l.project_id = pr.id), '[]'::json))",
-        milestones = MILESTONES.nodes(),
-        goals = GOALS.nodes(),
+        milestones = roadmap::MILESTONES.project_nodes_json("pr.id"),
+        goals = roadmap::QUARTERLY_GOALS.project_nodes_json("pr.id"),
     )
 }
 

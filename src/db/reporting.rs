@@ -240,11 +240,12 @@ pub async fn recent_views(
     limit: i64,
 ) -> Result<Vec<ManagerChangeView>, sqlx::Error> {
     let direction = if limit < 0 { "ASC" } else { "DESC" };
+    let created_at = crate::db::time::epoch_ms!("mc.created_at");
     let sql = format!(
         r#"SELECT json_build_object(
                'id', mc.id, 'personId', mc.person_id, 'oldManagerId', mc.old_manager_id,
                'newManagerId', mc.new_manager_id, 'changedBy', mc.changed_by,
-               'createdAt', to_char(mc.created_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'createdAt', {created_at},
                'person', json_build_object('id', p.id, 'firstName', p.first_name, 'lastName', p.last_name),
                'oldManager', (SELECT json_build_object('id', o.id, 'firstName', o.first_name, 'lastName', o.last_name)
                               FROM people o WHERE o.id = mc.old_manager_id),

@@ -57,18 +57,10 @@ pub const QUARTERLY_GOALS: RoadmapTable = RoadmapTable {
     label: "Quarterly goal",
 };
 
-/// SQL printing a `timestamp(3)` expression exactly as JS `toISOString`
-/// does (`2025-01-02T03:04:05.678Z`; years outside 0..=9999 as a sign and six
-/// digits, `-000001-…` for 2 BC, `+010000-…`); NULL stays NULL.
+/// SQL printing a `timestamp(3)` expression as JS `toISOString` does, in
+/// the API's one date format ([`time::js_iso_sql`]); NULL stays NULL.
 pub(crate) fn iso(column: &str) -> String {
-    // Postgres numbers years 1 BC, 2 BC, ... as -1, -2; JS (astronomical) as 0, -1.
-    let year = format!(
-        "(CASE WHEN extract(year FROM {column}) < 0 THEN extract(year FROM {column})::int + 1 \
-         ELSE extract(year FROM {column})::int END)"
-    );
-    format!(
-        r#"(CASE WHEN {year} BETWEEN 0 AND 9999 THEN lpad({year}::text, 4, '0') WHEN {year} < 0 THEN '-' || lpad((-{year})::text, 6, '0') ELSE '+' || lpad({year}::text, 6, '0') END || to_char({column}, '-MM-DD"T"HH24:MI:SS.MS"Z"'))"#
-    )
+    time::js_iso_sql(column)
 }
 
 impl RoadmapTable {

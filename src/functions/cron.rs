@@ -9,8 +9,12 @@
 //!    QStash signs every delivery attempt afresh, so its own retries pass. If Redis
 //!    cannot be asked the delivery is refused with 503 (QStash retries): the check
 //!    fails closed.
-//! 4. Only now is the body parsed. `{"projectId": "..."}` syncs that project and
-//!    answers `{"synced": [id]}`. Anything else syncs every project with a GitHub URL:
+//! 4. Only now is the body parsed. `{"projectId": "<non-empty string>"}` syncs that
+//!    project and answers `{"synced": [id]}` (an id that cannot exist, with a NUL or
+//!    longer than an id can be, is the unknown project's 489). Any other body but an
+//!    empty one or `{}` (`{"projectId": 42}`, `{"projectid": "x"}`, invalid JSON) is
+//!    400 with `Upstash-NonRetryable-Error: true` and syncs nothing (procedures.md
+//!    §9 item 8). An empty body or `{}` syncs every project with a GitHub URL:
 //!    with `QSTASH_TOKEN` set, by publishing one `{"projectId"}` message per project
 //!    back to this endpoint (one `POST /v2/batch`) and answering at once
 //!    `{"enqueued": [ids], "results": [...]}`; without it, inline with bounded
@@ -99,9 +103,24 @@ pub async fn handle(app: &Arc<App>, req: Request<Bytes>) -> Response<Bytes> {
     if let Err(e) = super::outbox::drain(app, &app.cache).await {
         tracing::warn!(error = %e, "cache outbox drain failed");
     }
-    match single_project(&body) {
-        Some(project_id) => sync_one(app, &project_id).await,
-        None => sync_all(app, &message, &parts.headers).await,
+    match cron_body(&body) {
+        CronBody::One(project_id) if !could_exist(&project_id) => {
+            failure(&SyncError::ProjectNotFound)
+        }
+        CronBody::One(project_id) => sync_one(app, &project_id).await,
+        CronBody::All => sync_all(app, &message, &parts.headers).await,
+        CronBody::Invalid => {
+            tracing::warn!("cron delivery with an invalid body; nothing synced");
+            let mut res = json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": "body must be empty, {} or {\"projectId\": \"<id>\"}"}),
+            );
+            res.headers_mut().insert(
+                "upstash-nonretryable-error",
+                HeaderValue::from_static("true"),
+            );
+            res
+        }
     }
 }
 
@@ -150,11 +169,34 @@ async fn remember_token(
     })
 }
 
-/// `{"projectId": <string>}` (other keys ignored, `""` accepted), as the original's
-/// zod schema; anything else means "every project".
-fn single_project(body: &[u8]) -> Option<String> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    value.get("projectId")?.as_str().map(str::to_owned)
+/// What a verified cron delivery asks for.
+#[derive(Debug, PartialEq)]
+enum CronBody {
+    /// An empty body or `{}`: every project.
+    All,
+    /// `{"projectId": "<non-empty string>"}` (other keys ignored).
+    One(String),
+    /// Anything else: refused, nothing synced.
+    Invalid,
+}
+
+fn cron_body(body: &[u8]) -> CronBody {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return CronBody::All;
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) if map.is_empty() => CronBody::All,
+        Ok(Value::Object(map)) => match map.get("projectId") {
+            Some(Value::String(id)) if !id.is_empty() => CronBody::One(id.clone()),
+            _ => CronBody::Invalid,
+        },
+        _ => CronBody::Invalid,
+    }
+}
+
+/// Whether Postgres could hold `id` as a project id (no NUL, within the id cap).
+fn could_exist(id: &str) -> bool {
+    !id.contains('\0') && crate::trpc::input::js_len(id) <= crate::trpc::input::MAX_ID_LEN
 }
 
 /// The answer for a failed sync, by what QStash should do about it.
@@ -340,4 +382,39 @@ async fn sync_inline(app: &App, projects: &[(String, Option<RepoSlug>)]) -> Resp
         .collect()
         .await;
     json_response(StatusCode::OK, &json!({"results": results}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_empty_body_or_an_empty_object_syncs_everything() {
+        for all in ["", "  \n", "{}", " { } "] {
+            assert_eq!(cron_body(all.as_bytes()), CronBody::All, "{all:?}");
+        }
+        assert_eq!(
+            cron_body(br#"{"projectId":"p1","extra":1}"#),
+            CronBody::One("p1".into())
+        );
+        for bad in [
+            r#"{"projectId":42}"#,
+            r#"{"projectid":"x"}"#,
+            r#"{"projectId":""}"#,
+            r#"{"projectId":null}"#,
+            "not json",
+            "[]",
+            "null",
+            r#""p1""#,
+        ] {
+            assert_eq!(cron_body(bad.as_bytes()), CronBody::Invalid, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_that_cannot_be_stored_cannot_exist() {
+        assert!(could_exist("cm1abc"));
+        assert!(!could_exist("a\0b"));
+        assert!(!could_exist(&"x".repeat(256)));
+    }
 }

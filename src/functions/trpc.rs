@@ -134,6 +134,23 @@ async fn handle_in_scope(
             return res;
         }
     };
+    // tRPC 11 refuses a call naming queries and mutations together, whatever
+    // the method, before running any of them.
+    let mut kinds: Vec<&str> = Vec::new();
+    for call in &request.calls {
+        if let Some(kind) = app.procedures.get(&call.path).map(|p| p.kind.name()) {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+    }
+    if kinds.len() > 1 {
+        let e = wire::mixed_types_error(&kinds);
+        let mut res = wire::respond_request_error(&e);
+        apply_cors(allowed, &parts.headers, &mut res);
+        tracing::info!(kind = function_kind.name(), error = %e.message, "trpc request refused");
+        return res;
+    }
     let cache = app
         .cache
         .with_client(app.redis.with_observer(stats.upstash_observer()));
@@ -143,10 +160,7 @@ async fn handle_in_scope(
     let mut identity: Option<Result<Identity, AuthError>> = None;
     let mut authenticate = || {
         identity
-            .get_or_insert_with(|| match auth::session_token(&parts.headers) {
-                None => Err(AuthError::Missing),
-                Some(token) => app.clerk.verify(&token),
-            })
+            .get_or_insert_with(|| auth::authenticate(&parts.headers, |t| app.clerk.verify(t)))
             .clone()
     };
 
@@ -169,7 +183,13 @@ async fn handle_in_scope(
                     }
                 },
             };
-            let input = call.input.clone()?;
+            // Read lazily, as tRPC does: only a procedure with an input
+            // parser fails on an input it cannot read.
+            let input = match &call.input {
+                Ok(input) => input.clone(),
+                Err(e) if proc_.takes_input => return Err(e.clone()),
+                Err(_) => None,
+            };
             let planned = proc_.plan(input.as_ref(), caller.as_deref())?;
             Ok(Slot::Ready {
                 planned,

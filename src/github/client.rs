@@ -456,10 +456,7 @@ mod tests {
         let text = r#"{"data":{"repository":null},"errors":[{"type":"NOT_FOUND","message":"Could not resolve to a Repository with the name 'o/r'."}]}"#;
         let err = parse_pr_page(text, &HeaderMap::new()).unwrap_err();
         assert!(!err.is_transient());
-        assert_eq!(
-            err.to_string(),
-            "GitHub GraphQL: Could not resolve to a Repository with the name 'o/r'."
-        );
+        assert_eq!(err.to_string(), "GitHub repository not found");
         let limited = r#"{"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded"}]}"#;
         assert!(matches!(
             parse_pr_page(limited, &HeaderMap::new()),

@@ -6,9 +6,14 @@
 //! `NOT_FOUND`; trying again cannot help). Rate limits carry the time GitHub asked
 //! us to wait, so callers can hand it to QStash instead of hammering.
 //!
-//! `Display` keeps the original's messages where it had one (`GitHub API error: 404
-//! Not Found`, `GitHub GraphQL error: 502 Bad Gateway`, `GitHub GraphQL: <message>`),
-//! because `syncNow` shows them to the user.
+//! `Display` is shown to users (`syncNow`, `github_syncs.sync_error`), so it names
+//! the kind of failure and never carries the HTTP client's text or a URL: "GitHub
+//! repository not found (404)", "GitHub rate limited until <time>", "GitHub
+//! unreachable", "GitHub unreachable (timed out)", "unexpected answer from
+//! GitHub"; other statuses keep the original's `GitHub API error: 503 Service
+//! Unavailable` / `GitHub GraphQL error: 502 Bad Gateway`, and GraphQL errors
+//! GitHub's own message (`GitHub GraphQL: <message>`). The details stay in the
+//! error's source chain and in [`GitHubError::detail`], for logs.
 
 use std::time::Duration;
 
@@ -28,20 +33,20 @@ pub enum Api {
 #[derive(Debug, thiserror::Error)]
 pub enum GitHubError {
     /// A non-2xx answer that is not a rate limit.
-    #[error("{}: {status} {reason}", match .api { Api::Rest => "GitHub API error", Api::GraphQl => "GitHub GraphQL error" })]
+    #[error("{}", status_message(*.api, *.status, .reason))]
     Status {
         api: Api,
         status: u16,
         reason: String,
     },
     /// Primary (`x-ratelimit-remaining: 0`) or secondary (`retry-after`) rate limit.
-    #[error("GitHub rate limit exceeded{}", .retry_after.map(|d| format!("; retry in {}s", d.as_secs())).unwrap_or_default())]
+    #[error("{}", rate_limited_message(*.retry_after))]
     RateLimited {
         retry_after: Option<Duration>,
         secondary: bool,
     },
     /// A GraphQL answer with `errors` (HTTP 200).
-    #[error("GitHub GraphQL: {message}")]
+    #[error("{}", graphql_message(.kind.as_deref(), .message))]
     GraphQl {
         kind: Option<String>,
         message: String,
@@ -50,14 +55,66 @@ pub enum GitHubError {
     #[error("GitHub is still computing contributor statistics; try again shortly")]
     StillComputing,
     /// Connect/read failure or timeout.
-    #[error("GitHub request failed: {0}")]
+    #[error("GitHub unreachable{}", if .0.is_timeout() { " (timed out)" } else { "" })]
     Network(#[source] reqwest::Error),
     /// An answer whose body does not have the documented shape.
-    #[error("unexpected answer from GitHub: {0}")]
+    #[error("unexpected answer from GitHub")]
     Decode(String),
 }
 
+fn status_message(api: Api, status: u16, reason: &str) -> String {
+    if matches!(status, 404 | 410) {
+        return format!("GitHub repository not found ({status})");
+    }
+    let label = match api {
+        Api::Rest => "GitHub API error",
+        Api::GraphQl => "GitHub GraphQL error",
+    };
+    format!("{label}: {status} {reason}")
+}
+
+fn rate_limited_message(retry_after: Option<Duration>) -> String {
+    let until = retry_after.and_then(|wait| {
+        let at = chrono::Utc::now() + chrono::Duration::from_std(wait).ok()?;
+        Some(crate::db::time::to_iso(&at.naive_utc().trunc_subsecs(0)))
+    });
+    match until {
+        Some(until) => format!("GitHub rate limited until {until}"),
+        None => "GitHub rate limited".to_string(),
+    }
+}
+
+fn graphql_message(kind: Option<&str>, message: &str) -> String {
+    match kind {
+        Some("NOT_FOUND") => "GitHub repository not found".to_string(),
+        _ => format!("GitHub GraphQL: {message}"),
+    }
+}
+
+use chrono::SubsecRound;
+
 impl GitHubError {
+    /// What the message leaves out, for logs only: which step of the request
+    /// failed (never its URL), or the decoding problem.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            GitHubError::Network(e) => Some(
+                if e.is_timeout() {
+                    "timeout"
+                } else if e.is_connect() {
+                    "connect"
+                } else if e.is_body() || e.is_decode() {
+                    "reading the answer"
+                } else {
+                    "sending the request"
+                }
+                .to_string(),
+            ),
+            GitHubError::Decode(why) => Some(why.clone()),
+            _ => None,
+        }
+    }
+
     /// Whether trying again later can succeed.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -162,7 +219,60 @@ mod tests {
         }
         assert_eq!(
             classify(Api::Rest, 404, &HeaderMap::new(), "", 0).to_string(),
-            "GitHub API error: 404 Not Found"
+            "GitHub repository not found (404)"
+        );
+    }
+
+    #[test]
+    fn messages_name_the_kind_of_failure_never_client_text() {
+        let limited = GitHubError::RateLimited {
+            retry_after: Some(Duration::from_secs(120)),
+            secondary: false,
+        }
+        .to_string();
+        assert!(
+            limited.starts_with("GitHub rate limited until 20"),
+            "{limited}"
+        );
+        assert!(limited.ends_with(".000Z"), "{limited}");
+        assert_eq!(
+            GitHubError::RateLimited {
+                retry_after: None,
+                secondary: true
+            }
+            .to_string(),
+            "GitHub rate limited"
+        );
+        assert_eq!(
+            GitHubError::Decode("missing field `data` at http://10.0.0.7/graphql".into())
+                .to_string(),
+            "unexpected answer from GitHub"
+        );
+        let not_found = GitHubError::GraphQl {
+            kind: Some("NOT_FOUND".into()),
+            message: "Could not resolve to a Repository with the name 'o/r'.".into(),
+        };
+        assert_eq!(not_found.to_string(), "GitHub repository not found");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_github_is_named_without_the_clients_text() {
+        // A closed port: the connection is refused.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let err = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/internal/graphql"))
+            .send()
+            .await
+            .unwrap_err();
+        let e = GitHubError::Network(err);
+        assert_eq!(e.to_string(), "GitHub unreachable");
+        let detail = e.detail().unwrap();
+        assert!(
+            !detail.contains("127.0.0.1") && !detail.contains("internal"),
+            "{detail}"
         );
     }
 
@@ -227,10 +337,7 @@ mod tests {
             message: "Could not resolve to a Repository".into(),
         };
         assert!(!nf.is_transient());
-        assert_eq!(
-            nf.to_string(),
-            "GitHub GraphQL: Could not resolve to a Repository"
-        );
+        assert_eq!(nf.to_string(), "GitHub repository not found");
         let other = GitHubError::GraphQl {
             kind: None,
             message: "Something went wrong".into(),

@@ -380,6 +380,12 @@ async fn record_failure(
     error: &SyncError,
 ) {
     let message = error.to_string();
+    if let Some(detail) = match error {
+        SyncError::GitHub(e) => e.detail(),
+        _ => None,
+    } {
+        tracing::warn!(project_id, sync_error = %message, detail, "GitHub sync failed");
+    }
     let result = async {
         let mut tx = db.begin().await?;
         sql::mark_error(&mut tx, project_id, &message).await?;

@@ -11,8 +11,6 @@ pub fn register(r: &mut Registry<Ctx>) {
 
 /// `{status: "ok", timestamp}`; public and not rate-limited.
 async fn ping(_ctx: Ctx, _: ()) -> Result<Value, ApiError> {
-    let now = chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string();
+    let now = crate::db::time::to_iso(&chrono::Utc::now().naive_utc());
     Ok(json!({"status": "ok", "timestamp": now}))
 }

@@ -7,7 +7,6 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::project::{IdInput, ProjectIdInput};
-use super::stored_text;
 use super::Ctx;
 use crate::cache::invalidate_project_cache;
 use crate::db::health_assessments::{self, AssessmentRef, Dimension, DIMENSIONS};
@@ -48,36 +47,16 @@ async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Value, ApiError> {
 
 const STATUSES: [&str; 3] = ["RED", "YELLOW", "GREEN"];
 
-/// zod's `z.enum(["RED", "YELLOW", "GREEN"])` issue for a string outside it.
-fn invalid_status(i: &mut Input, key: &str, received: &str) {
-    i.custom(
-        &[key],
-        &format!("Invalid enum value. Expected 'RED' | 'YELLOW' | 'GREEN', received '{received}'"),
-    );
-}
-
-/// A status field: required for `overallStatus`, optional for the others
-/// (`null` is rejected, as zod's `.optional()` does).
+/// A status field (`z.enum(["RED", "YELLOW", "GREEN"])`): required for
+/// `overallStatus`, optional for the others (`null` is rejected, as zod's
+/// `.optional()` does). One issue per bad field (a NUL is just not a status).
 fn status(i: &mut Input, key: &str, required: bool) -> Option<String> {
-    let raw = i.any(key);
-    match raw {
-        None if required => {
-            // Let the string reader report "Required".
-            i.string(key);
-            None
-        }
-        None => None,
-        Some(Value::String(s)) if STATUSES.contains(&s.as_str()) => Some(s),
-        Some(Value::String(s)) => {
-            invalid_status(i, key, &s);
-            None
-        }
-        Some(_) => {
-            // Wrong JSON type: zod's invalid_type.
-            i.string(key);
-            None
-        }
-    }
+    let status = if required {
+        Some(i.enumeration(key, &STATUSES, None))
+    } else {
+        i.opt_enumeration(key, &STATUSES)
+    };
+    status.map(str::to_string)
 }
 
 /// camelCase name of a dimension column prefix (`client_satisfaction` →
@@ -105,10 +84,8 @@ fn dimensions(i: &mut Input) -> [Dimension; 8] {
         let status_key = format!("{name}Status");
         let notes_key = format!("{name}Notes");
         let status = status(i, &status_key, n == 0);
+        // `any` reports a NUL anywhere in the document (jsonb cannot store it).
         let notes = i.any(&notes_key).filter(|v| !v.is_null());
-        if let Some(notes) = &notes {
-            stored_text::check_json(i, &notes_key, notes);
-        }
         Dimension { status, notes }
     })
 }
@@ -121,7 +98,7 @@ pub struct CreateInput {
 impl FromInput for CreateInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            project_id: stored_text::id(i, "projectId"),
+            project_id: i.id("projectId"),
             dims: dimensions(i),
         }
     }
@@ -153,7 +130,7 @@ impl FromInput for UpdateInput {
     fn from_input(i: &mut Input) -> Self {
         let dims = dimensions(i);
         Self {
-            id: stored_text::id(i, "id"),
+            id: i.id("id"),
             dims,
         }
     }

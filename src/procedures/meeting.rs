@@ -121,7 +121,7 @@ impl FromInput for CreateInput {
             date: i.date("date"),
             // `content ?? {}`: absent and null become an empty document.
             content: i.document("content"),
-            template_id: i.opt_string_or_empty("templateId"),
+            template_id: i.opt_id_or_empty("templateId"),
         }
     }
 }

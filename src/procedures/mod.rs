@@ -23,7 +23,6 @@ pub mod project;
 pub mod project_link;
 pub mod quarterly_goal;
 pub mod roadmap;
-mod stored_text;
 pub mod team;
 pub mod team_member;
 pub mod title;

@@ -113,9 +113,9 @@ fn person_fields(i: &mut Input) -> PersonFields {
         github_username: i.opt_string_or_empty("githubUsername"),
         gitlab_username: i.opt_string_or_empty("gitlabUsername"),
         image_url: i.opt_url_or_empty("imageUrl"),
-        manager_id: i.opt_string_or_empty("managerId"),
-        department_id: i.opt_string_or_empty("departmentId"),
-        title_id: i.opt_string_or_empty("titleId"),
+        manager_id: i.opt_id_or_empty("managerId"),
+        department_id: i.opt_id_or_empty("departmentId"),
+        title_id: i.opt_id_or_empty("titleId"),
     }
 }
 
@@ -296,7 +296,7 @@ async fn delete(ctx: Ctx, input: IdInput) -> Result<Mutated<Person>, ApiError> {
 
 /// `teamIds` of join/move: `""` entries are dropped, as in the original.
 fn team_ids(i: &mut Input) -> Vec<String> {
-    i.opt_string_list("teamIds")
+    i.opt_id_list("teamIds")
         .into_iter()
         .filter(|t| !t.is_empty())
         .collect()
@@ -415,6 +415,8 @@ async fn leave_project(ctx: Ctx, input: LeaveInput) -> Result<Mutated<Nothing>, 
 pub struct MeInput;
 
 impl FromInput for MeInput {
+    const TAKES_INPUT: bool = false;
+
     fn from_input(i: &mut Input) -> Self {
         i.ignore();
         MeInput

@@ -10,7 +10,6 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::stored_text;
 use super::Ctx;
 use crate::cache::{
     invalidate_github_stats, invalidate_people_cache, invalidate_person_me_by_ids,
@@ -55,9 +54,7 @@ pub struct IdInput {
 
 impl FromInput for IdInput {
     fn from_input(i: &mut Input) -> Self {
-        Self {
-            id: stored_text::id(i, "id"),
-        }
+        Self { id: i.id("id") }
     }
 }
 
@@ -69,7 +66,7 @@ pub struct ProjectIdInput {
 impl FromInput for ProjectIdInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            project_id: stored_text::id(i, "projectId"),
+            project_id: i.id("projectId"),
         }
     }
 }
@@ -91,7 +88,7 @@ impl FromInput for ListInput {
         Self {
             page: i.opt_int("page", Some(1), None).unwrap_or(1),
             page_size: i.opt_int("pageSize", Some(1), Some(100)).unwrap_or(10),
-            search: stored_text::opt_text(i, "search"),
+            search: i.opt_string("search"),
         }
     }
 }
@@ -124,11 +121,11 @@ async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Option<Value>, ApiError> 
 /// `ProjectInput`: URLs absent or `""` → NULL, and only `http:`/`https:`.
 fn project_fields(i: &mut Input) -> ProjectFields {
     ProjectFields {
-        name: stored_text::text(i, "name", 1),
-        description: stored_text::opt_text(i, "description"),
-        github_url: stored_text::opt_web_url_or_empty(i, "githubUrl"),
-        gitlab_url: stored_text::opt_web_url_or_empty(i, "gitlabUrl"),
-        image_url: stored_text::opt_web_url_or_empty(i, "imageUrl"),
+        name: i.string_min("name", 1),
+        description: i.opt_string("description"),
+        github_url: i.opt_web_url_or_empty("githubUrl"),
+        gitlab_url: i.opt_web_url_or_empty("gitlabUrl"),
+        image_url: i.opt_web_url_or_empty("imageUrl"),
     }
 }
 
@@ -156,7 +153,7 @@ impl FromInput for UpdateInput {
     fn from_input(i: &mut Input) -> Self {
         let fields = project_fields(i);
         Self {
-            id: stored_text::id(i, "id"),
+            id: i.id("id"),
             fields,
         }
     }

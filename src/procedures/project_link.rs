@@ -2,7 +2,6 @@
 //! `https:` (§9 item 6). Every write invalidates the project's cached views.
 
 use super::project::{IdInput, ProjectIdInput};
-use super::stored_text;
 use super::Ctx;
 use crate::cache::invalidate_project_cache;
 use crate::db::project_links::{self, ProjectLink};
@@ -51,9 +50,9 @@ pub struct CreateInput {
 impl FromInput for CreateInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            project_id: stored_text::id(i, "projectId"),
-            label: stored_text::text(i, "label", 1),
-            url: stored_text::web_url(i, "url"),
+            project_id: i.id("projectId"),
+            label: i.string_min("label", 1),
+            url: i.web_url("url"),
         }
     }
 }
@@ -76,9 +75,9 @@ pub struct UpdateInput {
 impl FromInput for UpdateInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            id: stored_text::id(i, "id"),
-            label: stored_text::text(i, "label", 1),
-            url: stored_text::web_url(i, "url"),
+            id: i.id("id"),
+            label: i.string_min("label", 1),
+            url: i.web_url("url"),
         }
     }
 }

@@ -97,7 +97,9 @@ fn assignee_keys(users: &[String]) -> Vec<CacheKey> {
     keys
 }
 
-/// `{projectId: str}` of the by-project queries.
+/// `{projectId: str}` of the by-project queries: an id like every other
+/// router's (`""` is BAD_REQUEST, §9 item 22; one that cannot exist reads as
+/// an unknown project: `[]`).
 pub struct ProjectInput {
     pub project_id: String,
 }
@@ -105,7 +107,7 @@ pub struct ProjectInput {
 impl FromInput for ProjectInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            project_id: i.string("projectId"),
+            project_id: i.id("projectId"),
         }
     }
 }

@@ -5,7 +5,6 @@
 //! `person-me` of its claimed members, whose memberships embed the team row.
 
 use super::project::{IdInput, ProjectIdInput};
-use super::stored_text;
 use super::Ctx;
 use crate::cache::{
     invalidate_people_cache, invalidate_person_me_by_ids, invalidate_project_cache, CacheKey,
@@ -54,9 +53,9 @@ async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Option<Team>, ApiError> {
 /// `description` and `imageUrl`: absent or `""` → NULL.
 fn team_fields(i: &mut Input) -> TeamFields {
     TeamFields {
-        name: stored_text::text(i, "name", 1),
-        description: stored_text::opt_text_or_empty(i, "description"),
-        image_url: stored_text::opt_web_url_or_empty(i, "imageUrl"),
+        name: i.string_min("name", 1),
+        description: i.opt_text_or_empty("description"),
+        image_url: i.opt_web_url_or_empty("imageUrl"),
     }
 }
 
@@ -68,7 +67,7 @@ pub struct CreateInput {
 impl FromInput for CreateInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            project_id: stored_text::id(i, "projectId"),
+            project_id: i.id("projectId"),
             fields: team_fields(i),
         }
     }
@@ -92,7 +91,7 @@ pub struct UpdateInput {
 impl FromInput for UpdateInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            id: stored_text::id(i, "id"),
+            id: i.id("id"),
             fields: team_fields(i),
         }
     }

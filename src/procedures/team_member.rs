@@ -80,10 +80,10 @@ fn member_input(i: &mut Input) -> (PersonFields, Vec<String>) {
     let last_name = i.string_min("lastName", 1);
     let callsign = i.opt_string_or_empty("callsign");
     let email = i.email("email");
-    let title_id = i.opt_string_or_empty("titleId");
+    let title_id = i.opt_id_or_empty("titleId");
     let department_id = Some(i.id("departmentId"));
     let team_ids = i
-        .opt_string_list("teamIds")
+        .opt_id_list("teamIds")
         .into_iter()
         .filter(|t| !t.is_empty())
         .collect();
@@ -95,7 +95,7 @@ fn member_input(i: &mut Input) -> (PersonFields, Vec<String>) {
         github_username: i.opt_string_or_empty("githubUsername"),
         gitlab_username: i.opt_string_or_empty("gitlabUsername"),
         image_url: i.opt_url_or_empty("imageUrl"),
-        manager_id: i.opt_string_or_empty("managerId"),
+        manager_id: i.opt_id_or_empty("managerId"),
         department_id,
         title_id,
     };

@@ -73,7 +73,7 @@ impl FromInput for UpdateInput {
         Self {
             id: i.id("id"),
             name: i.string_min("name", 1),
-            department_id: i.opt_string("departmentId").filter(|d| !d.is_empty()),
+            department_id: i.opt_id_or_empty("departmentId"),
         }
     }
 }

@@ -5,6 +5,16 @@
 //! 2-space-indented JSON). [`Input`] reads one input object field by field,
 //! records zod-shaped issues, and [`Input::finish`] turns them into one
 //! BAD_REQUEST. Unknown keys are ignored, as zod strips them.
+//!
+//! Beyond zod, every reader knows what Postgres can store, so input the
+//! database would refuse is a field error, never a 500 (README "Input limits"):
+//! no NUL (`\u0000`) in any string, id or JSON document; ids at most
+//! [`MAX_ID_LEN`] characters, other single-line strings [`MAX_STRING_LEN`]
+//! (both fit a btree index entry), free text [`MAX_TEXT_LEN`], URLs
+//! [`MAX_URL_LEN`]; dates from [`PG_MIN_DATE`] on; integers without explicit
+//! bounds inside `int4`. In a query ([`Input::for_query`]), an id that cannot
+//! exist (NUL or over the cap) is read as the empty id, which matches no row:
+//! the read answers as for an unknown id.
 
 use serde_json::{json, Map, Value};
 
@@ -48,6 +58,11 @@ impl ZodError {
     }
 }
 
+/// The issue message for a NUL in a string or id.
+pub const NUL_MESSAGE: &str = "String must not contain NUL characters (\\u0000)";
+/// The issue message for a NUL inside a JSON document.
+pub const NUL_DOCUMENT_MESSAGE: &str = "Document must not contain NUL characters (\\u0000)";
+
 /// zod's name for the type of a JSON value (`received`).
 fn type_name(v: Option<&Value>) -> &'static str {
     match v {
@@ -61,6 +76,29 @@ fn type_name(v: Option<&Value>) -> &'static str {
     }
 }
 
+/// Longest id accepted (characters): ids are generated cuids (25), so 255
+/// leaves room for imported ones and keeps any composite index entry small.
+pub const MAX_ID_LEN: usize = 255;
+/// Longest single-line string (names, emails, usernames, `str? | ""` fields):
+/// 500 UTF-16 units are at most 1,500 bytes of UTF-8, so a unique index entry
+/// (`roles_name_key`, `people_email_key`) stays under btree's 2,704-byte limit.
+pub const MAX_STRING_LEN: usize = 500;
+/// Longest optional free text (`opt_string`: descriptions, colors, search).
+pub const MAX_TEXT_LEN: usize = 10_000;
+/// Longest URL (`opt_url_or_empty`).
+pub const MAX_URL_LEN: usize = 2_048;
+
+/// The earliest timestamp Postgres stores: 4714-11-24 BC (Julian day 0),
+/// astronomical year -4713 (the latest JS date, +275760, is inside its range).
+pub fn pg_min_date() -> chrono::NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(-4713, 11, 24)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a valid date")
+}
+
+/// [`pg_min_date`] as the API prints it.
+pub const PG_MIN_DATE: &str = "-004713-11-24T00:00:00.000Z";
+
 /// String length as JavaScript counts it (UTF-16 code units).
 pub fn js_len(s: &str) -> usize {
     s.encode_utf16().count()
@@ -68,11 +106,18 @@ pub fn js_len(s: &str) -> usize {
 
 /// A procedure input type.
 pub trait FromInput: Sized {
+    /// Whether the procedure reads its input (has an input parser). tRPC 11
+    /// reads a call's raw input lazily, from the input parser: a procedure
+    /// without one never sees, nor fails on, an unparsable body or `input`.
+    const TAKES_INPUT: bool = true;
+
     fn from_input(input: &mut Input) -> Self;
 }
 
 /// Procedures without input ignore whatever was sent, as the original does.
 impl FromInput for () {
+    const TAKES_INPUT: bool = false;
+
     fn from_input(input: &mut Input) -> Self {
         input.ignore();
     }
@@ -86,21 +131,54 @@ pub fn parse<T: FromInput>(raw: Option<&Value>) -> Result<T, TrpcError> {
     Ok(value)
 }
 
+/// [`parse`] for a query: ids that cannot exist read as unknown ids
+/// ([`Input::for_query`]).
+pub fn parse_query<T: FromInput>(raw: Option<&Value>) -> Result<T, TrpcError> {
+    let mut input = Input::for_query(raw);
+    let value = T::from_input(&mut input);
+    input.finish()?;
+    Ok(value)
+}
+
+/// Whether a JSON value holds a NUL character in any string or key.
+fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
 /// Reader over one input object that records zod-shaped issues.
 pub struct Input {
     raw: Option<Value>,
     object: Map<String, Value>,
     issues: Vec<Value>,
     checked_root: bool,
+    lookup: bool,
 }
 
 impl Input {
+    /// A reader for a mutation's input: every storage limit is a field error.
     pub fn new(raw: Option<&Value>) -> Self {
         Self {
             raw: raw.cloned(),
             object: Map::new(),
             issues: Vec::new(),
             checked_root: false,
+            lookup: false,
+        }
+    }
+
+    /// A reader for a query's input: an id that cannot exist (NUL, or longer
+    /// than [`MAX_ID_LEN`]) is not an error but the empty id, which no row
+    /// has, so the read answers as for any unknown id. Other fields keep
+    /// their errors.
+    pub fn for_query(raw: Option<&Value>) -> Self {
+        Self {
+            lookup: true,
+            ..Self::new(raw)
         }
     }
 
@@ -173,14 +251,20 @@ impl Input {
         self.string_min(key, 0)
     }
 
-    /// A required string of at least `min` characters (`z.string().min(min)`).
+    /// A required string of at least `min` characters (`z.string().min(min)`),
+    /// at most [`MAX_STRING_LEN`].
     pub fn string_min(&mut self, key: &str, min: usize) -> String {
+        self.string_checked(key, min, MAX_STRING_LEN)
+    }
+
+    fn string_checked(&mut self, key: &str, min: usize, max: usize) -> String {
         match self.present(key) {
             None => String::new(),
             Some(Some(Value::String(s))) => {
                 if js_len(&s) < min {
                     self.too_small_string(json!([key]), min);
                 }
+                self.storable(json!([key]), &s, max);
                 s
             }
             Some(other) => {
@@ -190,17 +274,60 @@ impl Input {
         }
     }
 
-    /// A required id. Ids are never format-checked, but an empty id is
-    /// rejected here instead of reaching the database (procedures.md §9 item 22).
-    pub fn id(&mut self, key: &str) -> String {
-        self.string_min(key, 1)
+    /// Records what Postgres could not store: a NUL, or more than `max` characters.
+    fn storable(&mut self, path: Value, s: &str, max: usize) {
+        if s.contains('\0') {
+            self.issues.push(json!({
+                "validation": "regex",
+                "code": "invalid_string",
+                "message": NUL_MESSAGE,
+                "path": path.clone(),
+            }));
+        }
+        if js_len(s) > max {
+            self.too_big_string(path, max);
+        }
     }
 
-    /// An optional string: absent → `None`; `null` is rejected as zod does.
+    /// In a query, an id that cannot exist becomes the empty id (no row has
+    /// it); elsewhere it is checked like any string of [`MAX_ID_LEN`].
+    fn checked_id(&mut self, path: Value, id: String) -> String {
+        let impossible = id.contains('\0') || js_len(&id) > MAX_ID_LEN;
+        if self.lookup && impossible {
+            return String::new();
+        }
+        self.storable(path, &id, MAX_ID_LEN);
+        id
+    }
+
+    /// A required id. Ids are never format-checked, but an empty id is
+    /// rejected here instead of reaching the database (procedures.md §9 item 22);
+    /// at most [`MAX_ID_LEN`] characters, no NUL (in a query: unknown id).
+    pub fn id(&mut self, key: &str) -> String {
+        match self.present(key) {
+            None => String::new(),
+            Some(Some(Value::String(s))) => {
+                if s.is_empty() {
+                    self.too_small_string(json!([key]), 1);
+                }
+                self.checked_id(json!([key]), s)
+            }
+            Some(other) => {
+                self.invalid_type(json!([key]), "string", other.as_ref());
+                String::new()
+            }
+        }
+    }
+
+    /// An optional string (free text, at most [`MAX_TEXT_LEN`]): absent →
+    /// `None`; `null` is rejected as zod does.
     pub fn opt_string(&mut self, key: &str) -> Option<String> {
         match self.present(key) {
             None | Some(None) => None,
-            Some(Some(Value::String(s))) => Some(s),
+            Some(Some(Value::String(s))) => {
+                self.storable(json!([key]), &s, MAX_TEXT_LEN);
+                Some(s)
+            }
             Some(other) => {
                 self.invalid_type(json!([key]), "string", other.as_ref());
                 None
@@ -211,11 +338,30 @@ impl Input {
     /// An optional id: absent → `None`; `""` is rejected instead of reaching
     /// the database as a foreign key (procedures.md §9 item 22).
     pub fn opt_id(&mut self, key: &str) -> Option<String> {
-        let id = self.opt_string(key);
-        if id.as_deref() == Some("") {
-            self.too_small_string(json!([key]), 1);
+        match self.present(key) {
+            None | Some(None) => None,
+            Some(Some(Value::String(s))) => {
+                if s.is_empty() {
+                    self.too_small_string(json!([key]), 1);
+                }
+                Some(self.checked_id(json!([key]), s))
+            }
+            Some(other) => {
+                self.invalid_type(json!([key]), "string", other.as_ref());
+                None
+            }
         }
-        id
+    }
+
+    /// An optional id that may also be `""` (`z.string().optional().or(z.literal(""))`
+    /// stored as `value || null`): absent or `""` → `None`; a non-string is
+    /// zod's union error; at most [`MAX_ID_LEN`] characters, no NUL.
+    pub fn opt_id_or_empty(&mut self, key: &str) -> Option<String> {
+        let id = self.opt_string_or_literal_empty(key)?;
+        if id.is_empty() {
+            return None;
+        }
+        Some(self.checked_id(json!([key]), id))
     }
 
     /// A required array of ids (`z.array(z.string())`), each non-empty.
@@ -230,7 +376,8 @@ impl Input {
                             if s.is_empty() {
                                 self.too_small_string(json!([key, i]), 1);
                             }
-                            out.push(s)
+                            let id = self.checked_id(json!([key, i]), s);
+                            out.push(id)
                         }
                         other => self.invalid_type(json!([key, i]), "string", Some(&other)),
                     }
@@ -267,11 +414,7 @@ impl Input {
 
     /// A required string of `min..=max` characters (`z.string().min(min).max(max)`).
     pub fn string_between(&mut self, key: &str, min: usize, max: usize) -> String {
-        let s = self.string_min(key, min);
-        if js_len(&s) > max {
-            self.too_big_string(json!([key]), max);
-        }
-        s
+        self.string_checked(key, min, max)
     }
 
     /// A required email (`z.string().email()`, zod 3's pattern).
@@ -288,6 +431,7 @@ impl Input {
     /// absent → `None`. Any other non-string (`null` included) fails both
     /// branches, which zod 3 reports as one `invalid_union` issue carrying each
     /// branch's issues (`unionErrors`, each serialised as a `ZodError`).
+    /// The string itself is not checked: see [`Self::opt_storable_or_literal_empty`].
     fn opt_string_or_literal_empty(&mut self, key: &str) -> Option<String> {
         match self.present(key) {
             None | Some(None) => None,
@@ -322,12 +466,20 @@ impl Input {
         }
     }
 
+    /// [`Self::opt_string_or_literal_empty`], then the string checked for NUL
+    /// and against `max` characters.
+    fn opt_storable_or_literal_empty(&mut self, key: &str, max: usize) -> Option<String> {
+        let s = self.opt_string_or_literal_empty(key)?;
+        self.storable(json!([key]), &s, max);
+        Some(s)
+    }
+
     /// An optional URL that may also be `""` (`z.string().url().optional().or(z.literal(""))`):
     /// absent or `""` → `None`. A URL is whatever the WHATWG parser accepts. A
     /// string that is not a URL only fails the `url()` check (zod returns that
     /// branch's "Invalid url", not an `invalid_union`).
     pub fn opt_url_or_empty(&mut self, key: &str) -> Option<String> {
-        let s = self.opt_string_or_literal_empty(key)?;
+        let s = self.opt_storable_or_literal_empty(key, MAX_URL_LEN)?;
         if s.is_empty() {
             return None;
         }
@@ -340,13 +492,25 @@ impl Input {
     /// An optional string where `""` means absent (`z.string().optional().or(z.literal(""))`
     /// stored as `value || null`).
     pub fn opt_string_or_empty(&mut self, key: &str) -> Option<String> {
-        self.opt_string_or_literal_empty(key)
+        self.opt_storable_or_literal_empty(key, MAX_STRING_LEN)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Optional free text where `""` means absent (`z.string().optional().or(z.literal(""))`
+    /// stored as `value || null`), at most [`MAX_TEXT_LEN`] characters.
+    pub fn opt_text_or_empty(&mut self, key: &str) -> Option<String> {
+        self.opt_storable_or_literal_empty(key, MAX_TEXT_LEN)
             .filter(|s| !s.is_empty())
     }
 
     /// Any JSON value (`z.any()`): absent → `None`, `null` → `Some(Value::Null)`.
+    /// A NUL in any string or key is an error: `jsonb` cannot store it.
     pub fn any(&mut self, key: &str) -> Option<Value> {
-        self.present(key).flatten()
+        let value = self.present(key).flatten();
+        if value.as_ref().is_some_and(has_nul) {
+            self.custom(&[key], NUL_DOCUMENT_MESSAGE);
+        }
+        value
     }
 
     /// A rich-text document (`z.any()` stored as `content ?? {}`): absent and
@@ -362,6 +526,18 @@ impl Input {
         match self.present(key) {
             None => chrono::NaiveDateTime::default(),
             Some(v) => match coerce_date(v.as_ref()) {
+                Some(d) if d < pg_min_date() => {
+                    self.issues.push(json!({
+                        "code": "too_small",
+                        "minimum": PG_MIN_DATE,
+                        "type": "date",
+                        "inclusive": true,
+                        "exact": false,
+                        "message": format!("Date must be greater than or equal to {PG_MIN_DATE}"),
+                        "path": [key],
+                    }));
+                    chrono::NaiveDateTime::default()
+                }
                 Some(d) => d,
                 None => {
                     self.issues.push(json!({
@@ -396,8 +572,11 @@ impl Input {
 
     /// An optional integer (`z.number().int().min(min).max(max).optional()`):
     /// like zod, a fraction reports "Expected integer" and then any bound it
-    /// also breaks.
+    /// also breaks. A bound left `None` is `int4`'s, so the value fits an
+    /// `INTEGER` column.
     pub fn opt_int(&mut self, key: &str, min: Option<i64>, max: Option<i64>) -> Option<i64> {
+        let min = Some(min.unwrap_or(i32::MIN.into()));
+        let max = Some(max.unwrap_or(i32::MAX.into()));
         let n = self.number(key)?;
         if n.fract() != 0.0 {
             self.issues.push(json!({
@@ -427,16 +606,17 @@ impl Input {
         Some(n.clamp(i64::MIN as f64, i64::MAX as f64) as i64)
     }
 
-    /// An optional array of strings (`z.array(z.string()).optional()`); `""`
-    /// elements are kept (callers filter them, as the original does).
-    pub fn opt_string_list(&mut self, key: &str) -> Vec<String> {
+    /// An optional array of ids (`z.array(z.string()).optional()`): absent →
+    /// empty; `""` elements are kept (callers drop them, as the original
+    /// does); each at most [`MAX_ID_LEN`] characters, no NUL.
+    pub fn opt_id_list(&mut self, key: &str) -> Vec<String> {
         match self.present(key) {
             None | Some(None) => Vec::new(),
             Some(Some(Value::Array(items))) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.into_iter().enumerate() {
                     match item {
-                        Value::String(s) => out.push(s),
+                        Value::String(s) => out.push(self.checked_id(json!([key, i]), s)),
                         other => self.invalid_type(json!([key, i]), "string", Some(&other)),
                     }
                 }
@@ -504,6 +684,16 @@ impl Input {
                 self.invalid_type(json!([key]), &expected, other.as_ref());
                 fallback
             }
+        }
+    }
+
+    /// An optional enum (`z.enum([...]).optional()`): absent → `None`; `null`
+    /// or another type is zod's `invalid_type`, a string outside `options`
+    /// its `invalid_enum_value` (one issue per field).
+    pub fn opt_enumeration(&mut self, key: &str, options: &[&'static str]) -> Option<&'static str> {
+        match self.present(key) {
+            None | Some(None) => None,
+            Some(Some(_)) => Some(self.enumeration(key, options, None)),
         }
     }
 
@@ -576,9 +766,10 @@ impl Input {
 /// XSS vector wherever the value is rendered as a link.
 impl Input {
     /// A required `http:`/`https:` URL (`z.string().url()`, scheme-restricted).
+    /// At most [`MAX_URL_LEN`] characters, no NUL.
     pub fn web_url(&mut self, key: &str) -> String {
         let present = matches!(self.present(key), Some(Some(Value::String(_))));
-        let s = self.string(key);
+        let s = self.string_checked(key, 0, MAX_URL_LEN);
         if present {
             self.check_web_url(key, &s);
         }
@@ -586,9 +777,10 @@ impl Input {
     }
 
     /// An optional `http:`/`https:` URL that may also be `""`
-    /// (`z.string().url().optional().or(z.literal(""))`): absent or `""` → `None`.
+    /// (`z.string().url().optional().or(z.literal(""))`): absent or `""` → `None`;
+    /// at most [`MAX_URL_LEN`] characters, no NUL.
     pub fn opt_web_url_or_empty(&mut self, key: &str) -> Option<String> {
-        let s = self.opt_string_or_literal_empty(key)?;
+        let s = self.opt_storable_or_literal_empty(key, MAX_URL_LEN)?;
         if s.is_empty() {
             return None;
         }
@@ -648,7 +840,9 @@ fn coerce_date(v: Option<&Value>) -> Option<chrono::NaiveDateTime> {
         Value::Number(n) => from_epoch_ms(n.as_f64()?),
         Value::String(s) => {
             let s = s.trim();
-            parse_es_date(s).or_else(|| crate::db::time::parse(s).and_then(in_js_range))
+            parse_es_date(s)
+                .or_else(|| crate::db::time::parse(s).and_then(in_js_range))
+                .or_else(|| parse_legacy_date(s).and_then(in_js_range))
         }
         Value::Array(_) | Value::Object(_) => None,
     }
@@ -666,6 +860,168 @@ fn from_epoch_ms(ms: f64) -> Option<chrono::NaiveDateTime> {
 
 fn in_js_range(d: chrono::NaiveDateTime) -> Option<chrono::NaiveDateTime> {
     (d.and_utc().timestamp_millis().abs() <= JS_MAX_MS).then_some(d)
+}
+
+/// The forms outside the ECMAScript format that V8's fallback parser reads and
+/// clients send: what JS itself prints (`Date.prototype.toString()`:
+/// `Mon Mar 16 2026 10:00:00 GMT+0000 (Coordinated Universal Time)`,
+/// `toUTCString()`: `Mon, 16 Mar 2026 10:00:00 GMT`), `YYYY/MM/DD`,
+/// `MM/DD/YYYY`, `YYYY-MM-DD HH:MM`, `16 March 2026`, `March 16, 2026 10:00 PM`.
+/// Tokens: an optional weekday, a month name (English, 3+ letters), numbers,
+/// a `H:MM[:SS[.fff]]` time with optional AM/PM, `GMT`/`UTC`/`Z` with an
+/// optional `±HHMM`/`±HH:MM` offset, and a parenthesised comment (ignored).
+/// Without an offset the time is local, UTC on the server. Anything else
+/// (two-digit years, other zone names, other languages) is refused.
+fn parse_legacy_date(s: &str) -> Option<chrono::NaiveDateTime> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    // Drop a trailing parenthesised comment: `(Coordinated Universal Time)`.
+    let s = match s.find('(') {
+        Some(at) if s.ends_with(')') => s[..at].trim_end(),
+        Some(_) => return None,
+        None => s,
+    };
+    let (mut year, mut month, mut day) = (None::<i64>, None::<i64>, None::<i64>);
+    let mut numbers: Vec<i64> = Vec::new();
+    let mut time: Option<(i64, i64, i64, i64)> = None;
+    let mut pm: Option<bool> = None;
+    let mut offset: Option<i64> = None;
+    let parse_offset = |t: &str| -> Option<i64> {
+        let sign = match t.as_bytes().first()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let digits: String = t[1..].chars().filter(|c| *c != ':').collect();
+        if !(digits.len() == 4 || digits.len() == 2) || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let h: i64 = digits[..2].parse().ok()?;
+        let m: i64 = if digits.len() == 4 {
+            digits[2..].parse().ok()?
+        } else {
+            0
+        };
+        (h < 24 && m < 60).then_some(sign * (h * 60 + m))
+    };
+    for token in s
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|t| !t.is_empty())
+    {
+        let lower = token.to_ascii_lowercase();
+        if lower.chars().all(|c| c.is_ascii_alphabetic() || c == '.') {
+            let word = lower.trim_end_matches('.');
+            if let Some(m) = MONTHS
+                .iter()
+                .position(|m| word.len() >= 3 && word.starts_with(m))
+            {
+                if month.replace(m as i64 + 1).is_some() {
+                    return None;
+                }
+            } else if WEEKDAYS
+                .iter()
+                .any(|d| word.len() >= 3 && word.starts_with(d))
+            {
+            } else if matches!(word, "am" | "pm" | "a.m" | "p.m") {
+                pm = Some(word.starts_with('p'));
+            } else if matches!(word, "gmt" | "utc" | "ut" | "z") {
+                offset.get_or_insert(0);
+            } else {
+                return None;
+            }
+            continue;
+        }
+        // `GMT+0000`, `UTC-05:00`, or a bare `+0200` after a time.
+        let zone = ["gmt", "utc"].iter().find_map(|z| lower.strip_prefix(z));
+        if let Some(rest) = zone {
+            offset = Some(parse_offset(rest)?);
+            continue;
+        }
+        if (token.starts_with('+') || token.starts_with('-')) && time.is_some() {
+            offset = Some(parse_offset(token)?);
+            continue;
+        }
+        if token.contains(':') {
+            let mut parts = token.split(':');
+            let h: i64 = parts.next()?.parse().ok()?;
+            let m: i64 = parts.next()?.parse().ok()?;
+            let (sec, milli) = match parts.next() {
+                None => (0, 0),
+                Some(sec) => match sec.split_once('.') {
+                    None => (sec.parse().ok()?, 0),
+                    Some((s, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => (
+                        s.parse().ok()?,
+                        format!("{:0<3}", &f[..f.len().min(3)]).parse().ok()?,
+                    ),
+                    Some(_) => return None,
+                },
+            };
+            if parts.next().is_some() || time.is_some() || m > 59 || sec > 59 {
+                return None;
+            }
+            time = Some((h, m, sec, milli));
+            continue;
+        }
+        let separator = ['/', '-'].into_iter().find(|c| token.contains(*c));
+        if let Some(sep) = separator {
+            let parts: Vec<&str> = token.split(sep).collect();
+            if parts.len() != 3 || year.is_some() || month.is_some() {
+                return None;
+            }
+            let nums: Vec<i64> = parts
+                .iter()
+                .map(|p| p.parse().ok())
+                .collect::<Option<_>>()?;
+            if parts[0].len() == 4 {
+                (year, month, day) = (Some(nums[0]), Some(nums[1]), Some(nums[2]));
+            } else if sep == '/' && parts[2].len() == 4 {
+                (year, month, day) = (Some(nums[2]), Some(nums[0]), Some(nums[1]));
+            } else {
+                return None;
+            }
+            continue;
+        }
+        if token.bytes().all(|b| b.is_ascii_digit()) {
+            numbers.push(token.parse().ok()?);
+            continue;
+        }
+        return None;
+    }
+    // With a month name, the remaining numbers are the day and a 4-digit year.
+    for n in numbers {
+        if year.is_none() && n > 31 {
+            year = Some(n);
+        } else if day.is_none() {
+            day = Some(n);
+        } else if year.is_none() && n >= 1000 {
+            year = Some(n);
+        } else {
+            return None;
+        }
+    }
+    let (year, month, day) = (year?, month?, day.unwrap_or(1));
+    if year < 1000 || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let (mut h, m, sec, milli) = time.unwrap_or((0, 0, 0, 0));
+    match pm {
+        Some(is_pm) if (1..=12).contains(&h) => h = h % 12 + if is_pm { 12 } else { 0 },
+        Some(_) => return None,
+        None if h > 24 || (h == 24 && (m, sec, milli) != (0, 0, 0)) => return None,
+        None => {}
+    }
+    let first =
+        chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, u32::try_from(month).ok()?, 1)?;
+    let midnight = first
+        .checked_add_days(chrono::Days::new(u64::try_from(day - 1).ok()?))?
+        .and_hms_opt(0, 0, 0)?;
+    Some(
+        midnight + chrono::Duration::milliseconds(((h * 60 + m) * 60 + sec) * 1000 + milli)
+            - chrono::Duration::minutes(offset.unwrap_or(0)),
+    )
 }
 
 /// The ECMAScript date-time string format as V8 reads it:
@@ -941,11 +1297,54 @@ mod tests {
             "2026-03-15T24:00:01",
             "-000000-01-01",
             "202",
-            "2026-3-15",
             "2026-03-15T10:00:00.",
             "+275761-01-01",
         ] {
             assert_eq!(d(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_accept_the_forms_javascript_prints_and_common_local_forms() {
+        let d = |v: &str| coerce_date(Some(&json!(v))).map(|d| crate::db::time::to_iso(&d));
+        for (input, expected) in [
+            (
+                "Mon Mar 16 2026 10:00:00 GMT+0000 (Coordinated Universal Time)",
+                "2026-03-16T10:00:00.000Z",
+            ),
+            (
+                "Mon Mar 16 2026 11:30:00 GMT+0130 (Some Local Time)",
+                "2026-03-16T10:00:00.000Z",
+            ),
+            (
+                "Mon Mar 16 2026 05:00:00 GMT-0500",
+                "2026-03-16T10:00:00.000Z",
+            ),
+            ("Mon, 16 Mar 2026 10:00:00 GMT", "2026-03-16T10:00:00.000Z"),
+            ("2026-03-16T10:00:00.000Z", "2026-03-16T10:00:00.000Z"),
+            ("2026/03/16", "2026-03-16T00:00:00.000Z"),
+            ("2026/3/6", "2026-03-06T00:00:00.000Z"),
+            ("2026/03/16 10:00", "2026-03-16T10:00:00.000Z"),
+            ("2026-3-15", "2026-03-15T00:00:00.000Z"),
+            ("03/16/2026", "2026-03-16T00:00:00.000Z"),
+            ("2026-03-16 10:00", "2026-03-16T10:00:00.000Z"),
+            ("2026-03-16 10:00:05.25", "2026-03-16T10:00:05.250Z"),
+            ("16 March 2026", "2026-03-16T00:00:00.000Z"),
+            ("March 16, 2026 10:00 PM", "2026-03-16T22:00:00.000Z"),
+            ("Mar 16 2026 12:00 AM UTC", "2026-03-16T00:00:00.000Z"),
+        ] {
+            assert_eq!(d(input).as_deref(), Some(expected), "{input}");
+        }
+        for refused in [
+            "Mon Mar 16 26",
+            "16 Mär 2026",
+            "Mar 16 2026 10:00 EST",
+            "next tuesday",
+            "2026/13/01",
+            "Mar 16 2026 25:00",
+            "Mon Mar 16 2026 10:00:00 GMT+0000 (unclosed",
+        ] {
+            assert_eq!(d(refused), None, "{refused}");
         }
     }
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::error::{ApiError, TrpcError};
-use super::input::{parse, FromInput};
+use super::input::{parse, parse_query, FromInput};
 use crate::cache::{CacheKey, Probe};
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -79,6 +79,9 @@ pub struct Procedure<C> {
     pub path: &'static str,
     pub kind: Kind,
     pub access: Access,
+    /// Whether it has an input parser ([`FromInput::TAKES_INPUT`]): one
+    /// without ignores an unreadable input instead of failing on it.
+    pub takes_input: bool,
     plan: PlanFn<C>,
 }
 
@@ -211,8 +214,9 @@ impl<C: Send + 'static> Registry<C> {
             path,
             kind: Kind::Query,
             access,
+            takes_input: I::TAKES_INPUT,
             plan: Box::new(move |raw, user| {
-                let input: I = parse(raw)?;
+                let input: I = parse_query(raw)?;
                 let (cache, probe) = cache(&input, user);
                 Ok(Planned {
                     cache,
@@ -243,6 +247,7 @@ impl<C: Send + 'static> Registry<C> {
             path,
             kind: Kind::Mutation,
             access: Access::Protected,
+            takes_input: I::TAKES_INPUT,
             plan: Box::new(move |raw, _user| {
                 let input: I = parse(raw)?;
                 Ok(Planned {

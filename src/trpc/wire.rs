@@ -29,11 +29,30 @@ pub struct TrpcRequest {
     pub calls: Vec<Call>,
 }
 
-/// Extracts the comma-separated procedure list: the `trpcPath` query
-/// parameter that `vercel.json` adds, else the URL path after `/api/trpc/`.
+/// The request-level error tRPC 11 answers for a batch naming procedures of
+/// more than one type: `kinds` in the order the calls first name them.
+pub fn mixed_types_error(kinds: &[&str]) -> TrpcError {
+    TrpcError::bad_request(format!(
+        "Cannot mix procedure types in call: {}",
+        kinds.join(", ")
+    ))
+}
+
+/// The function paths `vercel.json` rewrites `/api/trpc/<path>` to, adding
+/// the procedure list as `trpcPath`.
+const FUNCTION_PATHS: [&str; 2] = ["/api/queries", "/api/mutations"];
+
+/// Extracts the comma-separated procedure list: on a function path, the
+/// `trpcPath` query parameter that `vercel.json` adds; elsewhere the URL path
+/// after `/api/trpc/` (a `trpcPath` there is ignored: the path wins).
 fn procedure_list(path: &str, query: &[(String, String)]) -> String {
-    if let Some((_, p)) = query.iter().find(|(k, _)| k == "trpcPath") {
-        return p.clone();
+    let on_function_path = FUNCTION_PATHS
+        .iter()
+        .any(|f| path.trim_end_matches('/') == *f);
+    if on_function_path {
+        if let Some((_, p)) = query.iter().find(|(k, _)| k == "trpcPath") {
+            return p.clone();
+        }
     }
     let rest = path
         .strip_prefix("/api/trpc/")
@@ -51,9 +70,17 @@ fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// An unparsable input. Input that ends too early (an empty POST body
+/// included) gets V8's `JSON.parse` message, as tRPC answers it.
 fn json_error(e: &serde_json::Error) -> TrpcError {
+    if e.is_eof() {
+        return TrpcError::bad_request(UNEXPECTED_END);
+    }
     TrpcError::bad_request(format!("Invalid JSON input: {e}"))
 }
+
+/// V8's message for JSON that ends before a value does.
+pub const UNEXPECTED_END: &str = "Unexpected end of JSON input";
 
 /// Parses a GET (queries) or POST (mutations) request. An `Err` is a
 /// request-level error, answered as one object without a path.
@@ -106,14 +133,15 @@ pub fn parse_request(
                 format!("Request body exceeds {MAX_BODY_BYTES} bytes"),
             ));
         }
-        if body.iter().all(u8::is_ascii_whitespace) {
-            None
-        } else {
-            Some(serde_json::from_slice(body).map_err(|e| json_error(&e)))
-        }
+        // tRPC 11 reads the body with `req.json()`: an empty body is not
+        // "no input" but "Unexpected end of JSON input", which only a
+        // procedure with an input parser reports.
+        Some(serde_json::from_slice(body).map_err(|e| json_error(&e)))
     } else {
         match query.iter().find(|(k, _)| k == "input") {
+            // tRPC 11: `?input=` (empty) is no input.
             None => None,
+            Some((_, text)) if text.is_empty() => None,
             Some((_, text)) if text.len() > MAX_BODY_BYTES => {
                 return Err(TrpcError::new(
                     TrpcCode::PayloadTooLarge,
@@ -184,10 +212,9 @@ impl ResultData {
 /// The outcome of one call: data (`None` = undefined) or an error.
 pub type CallResult = Result<Option<ResultData>, TrpcError>;
 
-/// Appends `value` as compact JSON (what `Value::to_string` gives).
+/// Appends `value` as `JSON.stringify` writes it (see [`crate::js_json`]).
 fn write_json(out: &mut Vec<u8>, value: &Value) {
-    // Writing a `Value` into a `Vec` cannot fail: its keys are strings.
-    let _ = serde_json::to_writer(out, value);
+    crate::js_json::write(out, value);
 }
 
 fn status_of(r: &CallResult) -> u16 {
@@ -275,7 +302,7 @@ pub fn respond_request_error(err: &TrpcError) -> Response<Bytes> {
     base_response(
         err.code.http_status(),
         "text/plain;charset=UTF-8",
-        Bytes::from(err.envelope(None).to_string()),
+        Bytes::from(crate::js_json::to_string(&err.envelope(None))),
     )
 }
 
@@ -309,10 +336,32 @@ mod tests {
     }
 
     #[test]
-    fn trpc_path_parameter_wins_over_the_url_path() {
-        let r = get("/api/queries?trpcPath=a.b%2Cc.d&batch=1&input=%7B%7D").unwrap();
-        let paths: Vec<_> = r.calls.iter().map(|c| c.path.as_str()).collect();
-        assert_eq!(paths, ["a.b", "c.d"]);
+    fn trpc_path_parameter_names_the_procedures_on_the_function_paths_only() {
+        for function in ["/api/queries", "/api/mutations"] {
+            let r = get(&format!(
+                "{function}?trpcPath=a.b%2Cc.d&batch=1&input=%7B%7D"
+            ))
+            .unwrap();
+            let paths: Vec<_> = r.calls.iter().map(|c| c.path.as_str()).collect();
+            assert_eq!(paths, ["a.b", "c.d"], "{function}");
+        }
+        let r = get("/api/trpc/a.b?trpcPath=x.y").unwrap();
+        assert_eq!(r.calls[0].path, "a.b");
+    }
+
+    #[test]
+    fn an_empty_input_parameter_is_no_input() {
+        let r = get("/api/trpc/a.b?input=").unwrap();
+        assert_eq!(r.calls[0].input, Ok(None));
+        let r = get("/api/trpc/a.b,c.d?batch=1&input=").unwrap();
+        assert_eq!(r.calls[1].input, Ok(None));
+        let r = get("/api/trpc/a.b?input=null").unwrap();
+        assert_eq!(r.calls[0].input, Ok(Some(Value::Null)));
+        let r = get("/api/trpc/a.b?input=%20").unwrap();
+        assert_eq!(
+            r.calls[0].input,
+            Err(TrpcError::bad_request(UNEXPECTED_END))
+        );
     }
 
     #[test]
@@ -367,8 +416,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.calls[1].input, Ok(Some(json!({"a": 1}))));
-        let r = post("/api/trpc/x", Some("application/json"), "").unwrap();
-        assert_eq!(r.calls[0].input, Ok(None));
+        for empty in ["", "  \n"] {
+            let r = post("/api/trpc/x", Some("application/json"), empty).unwrap();
+            assert_eq!(
+                r.calls[0].input,
+                Err(TrpcError::bad_request(UNEXPECTED_END)),
+                "{empty:?}"
+            );
+        }
+        let r = post("/api/trpc/x", Some("application/json"), r#"{"a":"#).unwrap();
+        assert_eq!(
+            r.calls[0].input,
+            Err(TrpcError::bad_request(UNEXPECTED_END))
+        );
     }
 
     #[test]

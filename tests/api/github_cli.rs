@@ -168,3 +168,22 @@ async fn sync_continues_a_partial_pass_until_the_project_is_done() {
         [None, Some("cursor:100".into()), Some("cursor:200".into())]
     );
 }
+
+#[tokio::test]
+async fn cache_flush_needs_only_the_upstash_variables() {
+    let app = crate::helpers::spawn_app().await;
+    app.redis_set(&app.key("departments:all"), "[]").await;
+    let env = [
+        ("UPSTASH_REDIS_REST_URL", app.bridge().url()),
+        ("UPSTASH_REDIS_REST_TOKEN", BRIDGE_TOKEN.to_string()),
+        ("ENGHUB_KEY_PREFIX", app.prefix.clone()),
+    ];
+    let (ok, out, err) = enghub(&["cache", "flush"], &env).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("deleted 1 keys"), "{out}");
+    assert_eq!(app.redis_get(&app.key("departments:all")).await, None);
+
+    let (ok, _, err) = enghub(&["cache", "flush"], &env[..1]).await;
+    assert!(!ok);
+    assert!(err.contains("UPSTASH_REDIS_REST_TOKEN is not set"), "{err}");
+}

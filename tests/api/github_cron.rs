@@ -232,10 +232,7 @@ async fn an_empty_body_without_qstash_syncs_every_project_inline() {
     };
     assert_eq!(by_id(&ok), json!({"projectId": ok, "success": true}));
     assert_eq!(by_id(&gone)["success"], false);
-    assert_eq!(
-        by_id(&gone)["error"],
-        "GitHub GraphQL: Could not resolve to a Repository with the name 'acme/gone'."
-    );
+    assert_eq!(by_id(&gone)["error"], "GitHub repository not found");
     assert_eq!(
         by_id(&bad),
         json!({"projectId": bad, "success": false, "error": "Invalid GitHub URL format."})
@@ -243,14 +240,46 @@ async fn an_empty_body_without_qstash_syncs_every_project_inline() {
 }
 
 #[tokio::test]
-async fn a_body_that_is_not_a_project_means_every_project() {
+async fn only_an_empty_body_or_an_empty_object_means_every_project() {
     let world = world().await;
     let ok = project_with_team(&world).await;
-    for body in ["not json", r#"{"projectId": 7}"#, "{}"] {
+    for body in ["", "{}"] {
         let (status, _, res) = deliver(&world.app, body).await;
         assert_eq!(status, 200);
         assert_eq!(res["results"][0]["projectId"], ok.as_str(), "{body}: {res}");
     }
+}
+
+#[tokio::test]
+async fn any_other_body_is_a_permanent_400_that_syncs_nothing() {
+    let world = world().await;
+    let ok = project_with_team(&world).await;
+    for body in [
+        "not json",
+        r#"{"projectId": 42}"#,
+        r#"{"projectid": "x"}"#,
+        r#"{"projectId": ""}"#,
+        "[]",
+    ] {
+        let (status, headers, res) = deliver(&world.app, body).await;
+        assert_eq!(status, 400, "{body}: {res}");
+        assert_eq!(headers["upstash-nonretryable-error"], "true", "{body}");
+    }
+    let (syncs,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM github_syncs WHERE project_id = $1")
+            .bind(&ok)
+            .fetch_one(&world.app.db)
+            .await
+            .unwrap();
+    assert_eq!(syncs, 0, "nothing synced");
+}
+
+#[tokio::test]
+async fn a_project_id_postgres_cannot_hold_is_an_unknown_project_not_a_500() {
+    let world = world().await;
+    assert_non_retryable(&world, r#"{"projectId":"a\u0000b"}"#, "Project not found.").await;
+    let long = json!({"projectId": "x".repeat(300)}).to_string();
+    assert_non_retryable(&world, &long, "Project not found.").await;
 }
 
 fn qstash_world() -> Setup {

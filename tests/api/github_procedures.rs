@@ -245,12 +245,12 @@ async fn sync_now_reports_github_failures_as_internal_errors_with_githubs_messag
         (
             500,
             "INTERNAL_SERVER_ERROR".to_owned(),
-            "GitHub sync failed: GitHub API error: 404 Not Found".to_owned()
+            "GitHub sync failed: GitHub repository not found (404)".to_owned()
         )
     );
     let (status, error, _) = sync_status(&world.app, &project).await.unwrap();
     assert_eq!(status, "error");
-    assert_eq!(error.as_deref(), Some("GitHub API error: 404 Not Found"));
+    assert_eq!(error.as_deref(), Some("GitHub repository not found (404)"));
 }
 
 #[tokio::test]

@@ -330,8 +330,8 @@ async fn github_server_errors_are_transient_and_a_missing_repository_is_permanen
     assert_eq!(status, "error");
     assert!(
         [
-            "GitHub API error: 404 Not Found",
-            "GitHub GraphQL: Could not resolve to a Repository with the name 'acme/widgets'."
+            "GitHub repository not found (404)",
+            "GitHub repository not found"
         ]
         .contains(&message.as_deref().unwrap()),
         "{message:?}"

@@ -247,7 +247,9 @@ async fn bad_statuses_and_unstorable_notes_are_bad_request_and_write_nothing() {
     ] {
         let (status, body) = app.mutate("healthAssessment.create", input.clone()).await;
         assert_eq!(status, 400, "{input}: {body}");
-        assert!(field_errors(&body)[field].is_array(), "{input}: {body}");
+        // One issue per bad field (a NUL in notes is not reported twice).
+        let issues = field_errors(&body)[field].as_array().map(Vec::len);
+        assert_eq!(issues, Some(1), "{input}: {body}");
     }
     let (status, body) = app
         .mutate(

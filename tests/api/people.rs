@@ -353,8 +353,11 @@ async fn list_pages_searches_literally_and_counts() {
         ("Di_x", "Delta"),
     ] {
         let id = app.insert_person(first, None, None).await;
-        sqlx::query("UPDATE people SET last_name = $1 WHERE id = $2")
+        // A fixed email: the generated one ends with random id characters,
+        // which could contain the search text ("ta") and match a third person.
+        sqlx::query("UPDATE people SET last_name = $1, email = $2 WHERE id = $3")
             .bind(last)
+            .bind(format!("{}@example.com", first.to_lowercase()))
             .bind(&id)
             .execute(&app.db)
             .await

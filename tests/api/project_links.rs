@@ -92,6 +92,29 @@ async fn a_javascript_url_is_refused_with_a_field_error_and_nothing_is_written()
         .query("projectLink.getById", Some(json!({"id": link["id"]})))
         .await;
     assert_eq!(data(&stored), &link);
+
+    // URLs have the URL cap (2,048), not the 500 of names and labels.
+    let long = format!("https://a.io/{}", "x".repeat(1_500));
+    let (ok, body) = app
+        .mutate(
+            "projectLink.create",
+            json!({"projectId": p, "label": "Long", "url": long}),
+        )
+        .await;
+    assert_eq!(ok, 200, "{body}");
+    assert_eq!(data(&body)["url"], json!(long));
+    let (too_long, body) = app
+        .mutate(
+            "projectLink.create",
+            json!({"projectId": p, "label": "Long", "url": format!("https://a.io/{}", "x".repeat(2_036))}),
+        )
+        .await;
+    assert_eq!(too_long, 400);
+    assert_eq!(
+        field_errors(&body)["url"],
+        json!(["String must contain at most 2048 character(s)"])
+    );
+    assert_eq!(count(&app, "project_links").await, 2);
 }
 
 #[tokio::test]

@@ -63,6 +63,14 @@ async fn ok(app: &TestApp, path: &str, input: Value) -> Value {
     data(&body).clone()
 }
 
+/// [`ok`] as an org admin, for manager changes the access policy leaves to
+/// admins (`tests/api/access_policy.rs` covers who else may make them).
+async fn ok_as_admin(app: &TestApp, path: &str, input: Value) -> Value {
+    let (status, body) = app.mutate_as_admin(path, input).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    data(&body).clone()
+}
+
 async fn mark(app: &TestApp, rest: &str) -> String {
     let key = app.key(rest);
     app.redis_set(&key, r#"{"marker":true}"#).await;
@@ -156,6 +164,16 @@ async fn create_makes_the_person_and_member_and_views_show_them_by_last_name() {
         ]
     );
     assert_eq!(p["callsign"], Value::Null);
+    // Dates of the person fragment are ISO strings (`db::time`), not epoch numbers.
+    for key in ["createdAt", "updatedAt"] {
+        let text = p[key].as_str().unwrap_or_default();
+        assert_eq!(
+            enghub::db::time::parse(text).map(|t| enghub::db::time::to_iso(&t)),
+            Some(text.to_string()),
+            "{key}: {}",
+            p[key]
+        );
+    }
     assert_eq!(
         p["manager"],
         json!({"id": boss, "firstName": "Boss", "lastName": "Test", "callsign": null, "imageUrl": null})
@@ -333,7 +351,7 @@ async fn update_changes_the_manager_with_history_subtree_chains_and_people_views
     let new_boss = app.insert_person("New", None, Some("user_new")).await;
     let mut input = member("Moved", "Person", "moved@x.io");
     input["managerId"] = json!(old_boss);
-    let created = ok(&app, "teamMember.create", input).await;
+    let created = ok_as_admin(&app, "teamMember.create", input).await;
     let moved = created["personId"].as_str().unwrap().to_string();
     exec(
         &app,
