@@ -442,3 +442,47 @@ async fn a_cache_hit_answers_the_same_bytes_as_the_miss_that_filled_it() {
         assert!(String::from_utf8_lossy(&hit_body).contains(r#"\"quoted\" \\ </b>\t😀"#));
     }
 }
+
+#[tokio::test]
+async fn a_cached_float_is_written_as_javascript_writes_it_on_the_miss_and_the_hit() {
+    let app = spawn_app().await;
+    let (_, body) = app
+        .mutate("project.create", json!({"name": "Floats"}))
+        .await;
+    let project = data(&body)["id"].as_str().unwrap().to_string();
+    let (_, body) = app
+        .mutate(
+            "milestone.create",
+            json!({"projectId": project, "title": "M"}),
+        )
+        .await;
+    let milestone = data(&body)["id"].as_str().unwrap().to_string();
+    // Float columns: serde_json alone would print `100.0` and `1e21`.
+    let (status, body) = app
+        .mutate(
+            "keyResult.create",
+            json!({"title": "KR", "targetValue": 1e21, "currentValue": 100, "milestoneId": milestone}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let path = format!(
+        "/api/trpc/project.getById?input={}",
+        percent_encoding::utf8_percent_encode(
+            &json!({ "id": project }).to_string(),
+            percent_encoding::NON_ALPHANUMERIC
+        )
+    );
+    let miss = get(&app, &path).await;
+    assert!(costs(&miss).1 >= 1, "the miss read Postgres");
+    let miss_body = miss.text().await.unwrap();
+    let hit = get(&app, &path).await;
+    assert_eq!(costs(&hit), (1, 0), "the hit did not");
+    let hit_body = hit.text().await.unwrap();
+
+    assert_eq!(hit_body, miss_body);
+    assert!(
+        miss_body.contains(r#""targetValue":1e+21,"currentValue":100,"#),
+        "{miss_body}"
+    );
+}
