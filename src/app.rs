@@ -33,6 +33,16 @@ pub struct App {
 }
 
 impl App {
+    /// The GitHub client for this instance's configuration (`GITHUB_API_URL`,
+    /// `GITHUB_TOKEN`), sharing its HTTP client.
+    pub fn github_client(&self) -> crate::github::client::GitHubClient {
+        crate::github::client::GitHubClient::new(
+            self.http.clone(),
+            &self.config.github_api_url,
+            self.config.github_token.as_ref().map(|t| t.expose()),
+        )
+    }
+
     /// Builds the app without touching the network (Postgres connects lazily).
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         let mut problems = Vec::new();

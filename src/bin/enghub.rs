@@ -213,7 +213,8 @@ mod operator {
                 max_pages: pages_per_pass,
                 ..SyncOptions::within(PASS_BUDGET)
             };
-            match sync_and_invalidate(app, id, &options).await {
+            match sync_and_invalidate(&app.db, &app.github_client(), &app.cache, id, &options).await
+            {
                 // No page fetched: another pass would not get further.
                 Err(SyncError::Partial { fetched }) if fetched > 0 => {
                     println!("pass  {label}: pass {pass} fetched {fetched} PRs; continuing");

@@ -4,22 +4,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::PgConnection;
 
-use super::titles::Title;
-
-/// `Row(Department)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-#[serde(rename_all = "camelCase")]
-pub struct Department {
-    pub id: String,
-    pub name: String,
-    pub color: Option<String>,
-}
-
-/// `{people: n}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PeopleCount {
-    pub people: i64,
-}
+use super::reference_rows::Title;
+pub use super::reference_rows::{Department, PeopleCount};
 
 /// `DepartmentView`: a department with its titles (sort order) and head count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

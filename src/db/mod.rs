@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod people;
 pub mod project_links;
 pub mod projects;
+pub mod reference_rows;
 pub mod reporting;
 pub mod roadmap;
 pub mod seed;

@@ -4,17 +4,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::PgConnection;
 
-use super::departments::{Department, PeopleCount};
-
-/// `Row(Title)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-#[serde(rename_all = "camelCase")]
-pub struct Title {
-    pub id: String,
-    pub name: String,
-    pub sort_order: i32,
-    pub department_id: Option<String>,
-}
+pub use super::reference_rows::Title;
+use super::reference_rows::{Department, PeopleCount};
 
 /// `TitleView`: a title with its department and head count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

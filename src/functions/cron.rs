@@ -225,7 +225,15 @@ fn failure(error: &SyncError) -> Response<Bytes> {
 
 async fn sync_one(app: &App, project_id: &str) -> Response<Bytes> {
     let options = SyncOptions::within(SYNC_BUDGET);
-    match sync::sync_and_invalidate(app, project_id, &options).await {
+    match sync::sync_and_invalidate(
+        &app.db,
+        &app.github_client(),
+        &app.cache,
+        project_id,
+        &options,
+    )
+    .await
+    {
         Ok(report) => {
             tracing::info!(
                 project_id,
@@ -367,7 +375,15 @@ async fn sync_inline(app: &App, projects: &[(String, Option<RepoSlug>)]) -> Resp
                 if repo.is_none() {
                     return invalid_url_result(id);
                 }
-                match sync::sync_and_invalidate(app, id, options).await {
+                match sync::sync_and_invalidate(
+                    &app.db,
+                    &app.github_client(),
+                    &app.cache,
+                    id,
+                    options,
+                )
+                .await
+                {
                     Ok(_) => json!({"projectId": id, "success": true}),
                     Err(e) => {
                         tracing::warn!(project_id = %id, error = %e, "GitHub sync failed");

@@ -50,8 +50,7 @@ use super::client::{ContributorStats, GitHubClient, REQUEST_TIMEOUT};
 use super::error::GitHubError;
 use super::model::ContributorCommits;
 use super::repo::RepoSlug;
-use crate::app::App;
-use crate::cache::invalidate_github_stats;
+use crate::cache::{invalidate_github_stats, Cache};
 use crate::db::github::{self as sql, PassPosition, SyncState};
 use crate::db::Db;
 
@@ -209,15 +208,6 @@ pub struct SyncReport {
     pub elapsed: Duration,
 }
 
-/// The GitHub client for `app`'s configuration.
-pub fn client_for(app: &App) -> GitHubClient {
-    GitHubClient::new(
-        app.http.clone(),
-        &app.config.github_api_url,
-        app.config.github_token.as_ref().map(|t| t.expose()),
-    )
-}
-
 /// Reads and parses the project's URL (step 1).
 pub async fn project_repo(db: &Db, project_id: &str) -> Result<RepoSlug, SyncError> {
     let mut conn = db.acquire().await?;
@@ -229,19 +219,17 @@ pub async fn project_repo(db: &Db, project_id: &str) -> Result<RepoSlug, SyncErr
     }
 }
 
-/// [`sync_project`], then the project's cache entry is invalidated (a failed
-/// invalidation is logged: the sync itself committed).
+/// [`sync_project`], then the project's cache entry is invalidated through
+/// `cache` (a failed invalidation is logged: the sync itself committed).
 pub async fn sync_and_invalidate(
-    app: &App,
+    db: &Db,
+    github: &GitHubClient,
+    cache: &Cache,
     project_id: &str,
     options: &SyncOptions,
 ) -> Result<SyncReport, SyncError> {
-    let report = sync_project(&app.db, &client_for(app), project_id, options).await?;
-    if let Err(e) = app
-        .cache
-        .invalidate(&invalidate_github_stats(project_id))
-        .await
-    {
+    let report = sync_project(db, github, project_id, options).await?;
+    if let Err(e) = cache.invalidate(&invalidate_github_stats(project_id)).await {
         tracing::warn!(error = %e, project_id, "github-stats cache invalidation failed after sync");
     }
     Ok(report)

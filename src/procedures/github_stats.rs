@@ -146,7 +146,7 @@ async fn sync_now(ctx: Ctx, input: ProjectInput) -> Result<Mutated<SyncNowResult
         Ok(_) => {}
     }
     let options = SyncOptions::within(SYNC_NOW_BUDGET);
-    match sync::sync_project(&app.db, &sync::client_for(app), id, &options).await {
+    match sync::sync_project(&app.db, &app.github_client(), id, &options).await {
         Ok(report) => {
             tracing::info!(
                 project_id = id,

@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use super::input::ZodError;
+use super::zod::ZodError;
 
 /// The tRPC error codes this API answers with (protocols.md D.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -5,6 +5,7 @@ pub mod error;
 pub mod input;
 pub mod registry;
 pub mod wire;
+pub mod zod;
 
 pub use error::{ApiError, TrpcCode, TrpcError};
 pub use input::{FromInput, Input};
