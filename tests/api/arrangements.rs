@@ -842,3 +842,68 @@ async fn activation_clone_and_mirror_cost_the_same_statements_for_20_and_200_mem
     assert_eq!(small, large);
     assert!(small.0 < 20, "{small:?}");
 }
+
+#[tokio::test]
+async fn live_team_writes_keep_arrangement_team_ids_and_the_reordered_order() {
+    let app = spawn_app().await;
+    let p = project(&app, "Apollo").await;
+    let alpha = live_team(&app, &p, "Alpha", None).await;
+    let beta = live_team(&app, &p, "Beta", None).await;
+    let ann = member(&app, &p, "Ann", None).await;
+    join(&app, &alpha, &ann).await;
+    let active = ok(
+        &app,
+        "arrangement.ensureActiveArrangement",
+        json!({"projectId": p}),
+    )
+    .await;
+    let detail = get(&app, "arrangement.getById", json!({"id": id(&active)})).await;
+    let (arr_alpha, arr_beta) = (id(&detail["teams"][0]), id(&detail["teams"][1]));
+    ok(
+        &app,
+        "arrangement.reorderTeams",
+        json!({"arrangementId": id(&active), "teamIds": [arr_beta, arr_alpha]}),
+    )
+    .await;
+
+    // Live writes elsewhere: a new team, a rename, a membership change.
+    ok(
+        &app,
+        "team.create",
+        json!({"projectId": p, "name": "Aaa", "description": "", "imageUrl": ""}),
+    )
+    .await;
+    ok(
+        &app,
+        "team.update",
+        json!({"id": beta, "name": "Bravo", "description": "", "imageUrl": ""}),
+    )
+    .await;
+    sqlx::query("DELETE FROM team_memberships WHERE team_id = $1")
+        .bind(&alpha)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    join(&app, &beta, &ann).await;
+    ok(&app, "team.delete", json!({"id": alpha})).await;
+
+    let detail = get(&app, "arrangement.getById", json!({"id": id(&active)})).await;
+    let teams: Vec<(Value, Value, usize)> = detail["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].clone(),
+                t["name"].clone(),
+                t["assignments"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(teams.len(), 2);
+    assert_eq!(teams[0], (json!(arr_beta), json!("Bravo"), 1));
+    assert_eq!(teams[1].1, json!("Aaa"));
+    // Appended after the teams it found (gaps left by deletions stay).
+    assert_eq!(detail["teams"][0]["sortOrder"], json!(0));
+    assert_eq!(detail["teams"][1]["sortOrder"], json!(2));
+}
