@@ -244,6 +244,24 @@ pub async fn lock(conn: &mut PgConnection, id: &str) -> Result<Option<Arrangemen
     .await
 }
 
+/// Serialises activations of the arrangement's project (a transaction-scoped
+/// advisory lock on the project, taken before any arrangement row is locked,
+/// so two activations cannot wait on each other's rows); returns the
+/// project, `None` if there is no such arrangement.
+pub async fn lock_project_of(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    super::sql::query_scalar(
+        "SELECT a.project_id FROM team_arrangements a,
+         LATERAL (SELECT pg_advisory_xact_lock(hashtext('enghub.arrangements.' || a.project_id))) l
+         WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
 /// Inserts `assignments` (`(arrangement team, team member)` pairs) in one
 /// statement.
 async fn insert_assignments(

@@ -242,6 +242,9 @@ async fn ensure_active(ctx: Ctx, input: ProjectIdInput) -> Result<Mutated<Arrang
 /// Unknown id → NOT_FOUND.
 async fn activate(ctx: Ctx, input: IdInput) -> Result<Mutated<Nothing>, ApiError> {
     let mut tx = ctx.app.db.begin().await?;
+    arrangements::lock_project_of(&mut tx, &input.id)
+        .await?
+        .ok_or_else(arrangement_not_found)?;
     let a = arrangements::lock(&mut tx, &input.id)
         .await?
         .ok_or_else(arrangement_not_found)?;

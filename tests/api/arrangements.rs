@@ -907,3 +907,60 @@ async fn live_team_writes_keep_arrangement_team_ids_and_the_reordered_order() {
     assert_eq!(detail["teams"][0]["sortOrder"], json!(0));
     assert_eq!(detail["teams"][1]["sortOrder"], json!(2));
 }
+
+#[tokio::test]
+async fn concurrent_activations_of_one_project_leave_one_active_arrangement() {
+    let app = spawn_app().await;
+    let p = project(&app, "Apollo").await;
+    let core = live_team(&app, &p, "Core", None).await;
+    let ann = member(&app, &p, "Ann", None).await;
+    join(&app, &core, &ann).await;
+    ok(
+        &app,
+        "arrangement.ensureActiveArrangement",
+        json!({"projectId": p}),
+    )
+    .await;
+    let mut drafts = Vec::new();
+    for n in 0..6 {
+        let d = ok(
+            &app,
+            "arrangement.cloneFromLive",
+            json!({"projectId": p, "name": format!("D{n}")}),
+        )
+        .await;
+        ok(
+            &app,
+            "arrangement.addTeam",
+            json!({"arrangementId": id(&d), "name": format!("New{n}")}),
+        )
+        .await;
+        drafts.push(id(&d));
+    }
+
+    let calls = drafts
+        .iter()
+        .map(|d| app.mutate("arrangement.activate", json!({"id": d})));
+    let results = futures::future::join_all(calls).await;
+
+    for (status, body) in &results {
+        assert_eq!(*status, 200, "{body}");
+    }
+    let active: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM team_arrangements WHERE project_id = $1 AND is_active")
+            .bind(&p)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(active.len(), 1);
+    let detail = get(&app, "arrangement.getById", json!({"id": active[0].0})).await;
+    let live: Vec<Value> = detail["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["liveTeamId"].clone())
+        .collect();
+    // The surviving "Core" kept its id; the winner's new team is the other live team.
+    assert_eq!(live[0], json!(core));
+    assert_eq!(layout(&app, &p).await.len(), 2);
+}
