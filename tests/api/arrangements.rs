@@ -490,9 +490,31 @@ async fn activation_keeps_surviving_teams_rewrites_memberships_and_invalidates_l
         json!({"teamMemberId": ann, "fromTeamId": draft_core, "toTeamId": id(&data_team)}),
     )
     .await;
+    ok(
+        &app,
+        "arrangement.assignMember",
+        json!({"arrangementTeamId": id(&data_team), "teamMemberId": bob}),
+    )
+    .await;
+    ok(
+        &app,
+        "arrangement.unassignMember",
+        json!({"arrangementTeamId": id(&data_team), "teamMemberId": bob}),
+    )
+    .await;
+    let renamed = ok(
+        &app,
+        "arrangement.updateTeam",
+        json!({"teamId": id(&data_team), "name": "Data"}),
+    )
+    .await;
+    assert_eq!(renamed["id"], data_team["id"]);
     // Drafts touch no live team: nothing was invalidated.
     for key in &marked {
         assert!(app.redis_get(key).await.is_some(), "{key}");
+    }
+    for rest in [format!("project:{p}"), "people:all".to_string()] {
+        assert!(app.redis_get(&app.key(&rest)).await.is_some(), "{rest}");
     }
     assert_eq!(api_view(&app, &p).await, before);
 
