@@ -262,6 +262,31 @@ pub async fn lock_project_of(
     .await
 }
 
+/// Row-locks (`FOR UPDATE`, in id order) the live teams of the project of
+/// arrangement `arrangement`, or of arrangement team `team`, before any
+/// arrangement row is locked. Live writers elsewhere (team and membership
+/// changes) lock a team row first and the active arrangement last (in the
+/// mirror); taking the same order here means they either finish first or
+/// wait, and never deadlock with an arrangement write.
+pub async fn lock_live_teams(
+    conn: &mut PgConnection,
+    arrangement: Option<&str>,
+    team: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    super::sql::query(
+        "SELECT t.id FROM teams t WHERE t.project_id = COALESCE(
+             (SELECT a.project_id FROM team_arrangements a WHERE a.id = $1),
+             (SELECT a.project_id FROM arrangement_teams at
+              JOIN team_arrangements a ON a.id = at.arrangement_id WHERE at.id = $2))
+         ORDER BY t.id FOR UPDATE OF t",
+    )
+    .bind(arrangement)
+    .bind(team)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Inserts `assignments` (`(arrangement team, team member)` pairs) in one
 /// statement.
 async fn insert_assignments(

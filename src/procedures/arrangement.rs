@@ -245,6 +245,7 @@ async fn activate(ctx: Ctx, input: IdInput) -> Result<Mutated<Nothing>, ApiError
     arrangements::lock_project_of(&mut tx, &input.id)
         .await?
         .ok_or_else(arrangement_not_found)?;
+    arrangements::lock_live_teams(&mut tx, Some(&input.id), None).await?;
     let a = arrangements::lock(&mut tx, &input.id)
         .await?
         .ok_or_else(arrangement_not_found)?;
@@ -272,6 +273,7 @@ impl FromInput for AddTeamInput {
 /// new live team too. Unknown arrangement → NOT_FOUND.
 async fn add_team(ctx: Ctx, input: AddTeamInput) -> Result<Mutated<ArrangementTeam>, ApiError> {
     let mut tx = ctx.app.db.begin().await?;
+    arrangements::lock_live_teams(&mut tx, Some(&input.arrangement_id), None).await?;
     let a = arrangements::lock(&mut tx, &input.arrangement_id)
         .await?
         .ok_or_else(arrangement_not_found)?;
@@ -324,6 +326,7 @@ async fn update_team(
     input: UpdateTeamInput,
 ) -> Result<Mutated<ArrangementTeam>, ApiError> {
     let mut tx = ctx.app.db.begin().await?;
+    arrangements::lock_live_teams(&mut tx, None, Some(&input.team_id)).await?;
     let ctx_team = arrangements::lock_team(&mut tx, &input.team_id)
         .await?
         .ok_or_else(|| team_not_found(&input.team_id))?;
@@ -365,6 +368,7 @@ impl FromInput for TeamIdInput {
 /// Unknown id → NOT_FOUND.
 async fn delete_team(ctx: Ctx, input: TeamIdInput) -> Result<Mutated<ArrangementTeam>, ApiError> {
     let mut tx = ctx.app.db.begin().await?;
+    arrangements::lock_live_teams(&mut tx, None, Some(&input.team_id)).await?;
     let ctx_team = arrangements::lock_team(&mut tx, &input.team_id)
         .await?
         .ok_or_else(|| team_not_found(&input.team_id))?;
@@ -484,6 +488,7 @@ async fn member_keys(
 /// arrangement; in the active arrangement the member's live teams follow.
 async fn assign_member(ctx: Ctx, input: AssignInput) -> Result<Mutated<Assignment>, ApiError> {
     let mut tx = ctx.app.db.begin().await?;
+    arrangements::lock_live_teams(&mut tx, None, Some(&input.arrangement_team_id)).await?;
     let team = team_and_member(&mut tx, &input.arrangement_team_id, &input.team_member_id).await?;
     let row = arrangements::assign(&mut tx, &team, &input.team_member_id).await?;
     let mut keys = vec![];
@@ -509,6 +514,7 @@ async fn assign_member(ctx: Ctx, input: AssignInput) -> Result<Mutated<Assignmen
 /// arrangement from its live team too. `{}`. Unknown team → NOT_FOUND.
 async fn unassign_member(ctx: Ctx, input: AssignInput) -> Result<Mutated<Nothing>, ApiError> {
     let mut tx = ctx.app.db.begin().await?;
+    arrangements::lock_live_teams(&mut tx, None, Some(&input.arrangement_team_id)).await?;
     let team = arrangements::lock_team(&mut tx, &input.arrangement_team_id)
         .await?
         .ok_or_else(|| team_not_found(&input.arrangement_team_id))?;
@@ -559,6 +565,7 @@ async fn move_member(ctx: Ctx, input: MoveInput) -> Result<Mutated<Assignment>, 
         return Err(field_error("toTeamId", "Must differ from fromTeamId"));
     }
     let mut tx = ctx.app.db.begin().await?;
+    arrangements::lock_live_teams(&mut tx, None, Some(&input.to)).await?;
     let from = arrangements::lock_team(&mut tx, &input.from)
         .await?
         .ok_or_else(|| team_not_found(&input.from))?;

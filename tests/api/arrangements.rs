@@ -986,3 +986,65 @@ async fn concurrent_activations_of_one_project_leave_one_active_arrangement() {
     assert_eq!(live[0], json!(core));
     assert_eq!(layout(&app, &p).await.len(), 2);
 }
+
+#[tokio::test]
+async fn arrangement_writes_racing_live_team_writes_never_fail_with_500() {
+    let app = spawn_app().await;
+    let p = project(&app, "Apollo").await;
+    let mut live = Vec::new();
+    let mut members = Vec::new();
+    for n in 0..3 {
+        let t = live_team(&app, &p, &format!("T{n}"), None).await;
+        let m = member(&app, &p, &format!("M{n}"), None).await;
+        join(&app, &t, &m).await;
+        live.push(t);
+        members.push(m);
+    }
+    let active = ok(
+        &app,
+        "arrangement.ensureActiveArrangement",
+        json!({"projectId": p}),
+    )
+    .await;
+    let detail = get(&app, "arrangement.getById", json!({"id": id(&active)})).await;
+    let arr_teams: Vec<String> = detail["teams"].as_array().unwrap().iter().map(id).collect();
+    let draft = ok(
+        &app,
+        "arrangement.cloneFromLive",
+        json!({"projectId": p, "name": "D"}),
+    )
+    .await;
+
+    let mut calls = Vec::new();
+    for round in 0..4 {
+        calls.push(app.mutate(
+            "team.update",
+            json!({"id": live[round % 3], "name": format!("T{}", round % 3), "description": "d", "imageUrl": ""}),
+        ));
+        calls.push(app.mutate(
+            "arrangement.assignMember",
+            json!({"arrangementTeamId": arr_teams[(round + 1) % 3], "teamMemberId": members[round % 3]}),
+        ));
+        calls.push(app.mutate(
+            "arrangement.updateTeam",
+            json!({"teamId": arr_teams[round % 3], "name": format!("T{}", round % 3)}),
+        ));
+        calls.push(app.mutate(
+            "arrangement.activate",
+            json!({"id": if round % 2 == 0 { id(&draft) } else { id(&active) }}),
+        ));
+    }
+    let results = futures::future::join_all(calls).await;
+
+    for (status, body) in &results {
+        assert!([200, 404].contains(status), "{status} {body}");
+    }
+    let (active_count,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM team_arrangements WHERE project_id = $1 AND is_active",
+    )
+    .bind(&p)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(active_count, 1);
+}
