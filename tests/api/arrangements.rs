@@ -220,6 +220,48 @@ async fn drafts_are_created_listed_renamed_and_deleted_with_not_found_for_unknow
         .await;
     assert_eq!((status, error_code(&body)), (400, "BAD_REQUEST"));
 
+    for path in [
+        "arrangement.ensureActiveArrangement",
+        "arrangement.cloneFromLive",
+    ] {
+        let (status, body) = app
+            .mutate(path, json!({"projectId": "ghost", "name": "x"}))
+            .await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (400, "BAD_REQUEST"),
+            "{path}: {body}"
+        );
+    }
+    let (status, body) = app
+        .mutate(
+            "arrangement.moveMember",
+            json!({"teamMemberId": m, "fromTeamId": "nope", "toTeamId": id(&team)}),
+        )
+        .await;
+    assert_eq!((status, error_code(&body)), (404, "NOT_FOUND"));
+    let (status, body) = app
+        .mutate(
+            "arrangement.moveMember",
+            json!({"teamMemberId": m, "fromTeamId": id(&team), "toTeamId": id(&team)}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(field_errors(&body)["toTeamId"].is_array(), "{body}");
+    // Assigning a member to the team it is in keeps the assignment.
+    let again = ok(
+        &app,
+        "arrangement.assignMember",
+        json!({"arrangementTeamId": id(&team), "teamMemberId": m}),
+    )
+    .await;
+    let detail = get(&app, "arrangement.getById", json!({"id": id(&first)})).await;
+    assert_eq!(detail["teams"][0]["assignments"][0]["id"], again["id"]);
+    assert_eq!(
+        detail["teams"][0]["assignments"].as_array().unwrap().len(),
+        1
+    );
+
     let deleted = ok(&app, "arrangement.delete", json!({"id": id(&first)})).await;
     assert_eq!(deleted["name"], json!("Uno"));
     let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM arrangement_assignments")
