@@ -152,7 +152,7 @@ pub async fn find_detail(conn: &mut PgConnection, id: &str) -> Result<Option<Val
     Ok(row.map(|(Json(v),)| v))
 }
 
-/// Inserts a draft (or, with `active`, the project's active arrangement).
+/// Inserts a draft (`isActive` false).
 pub async fn insert(
     conn: &mut PgConnection,
     project_id: &str,
@@ -402,8 +402,8 @@ pub struct Activation {
 /// unmatched are deleted, arrangement teams left unmatched get new teams;
 /// memberships are rewritten as a set difference.
 ///
-/// Eight statements whatever the member count (one more when memberships
-/// are added).
+/// At most eight statements whatever the member count (the insert of new
+/// memberships is skipped when there are none).
 pub async fn activate(
     conn: &mut PgConnection,
     arrangement: &str,
