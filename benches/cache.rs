@@ -293,6 +293,45 @@ async fn main() {
     }
     report("project.getById 200 members, miss", &s);
 
+    // Arrangements of the large project: two drafts of its 12 teams that
+    // place every one of the 200 members differently; activating them in
+    // turn keeps the teams and rewrites all 200 memberships each time.
+    let drafts = arrangement_drafts(&pool, &project).await;
+    let mut s = Vec::new();
+    for i in 0..ITERATIONS {
+        let body = format!(r#"{{"id":"{}"}}"#, drafts[i % 2]);
+        s.push(
+            b.sample(|| async { vec![b.post("/api/trpc/arrangement.activate", body).await] })
+                .await,
+        );
+    }
+    report("activate 200 members, 12 teams", &s);
+
+    let mut s = Vec::new();
+    for i in 0..ITERATIONS {
+        let body = format!(
+            r#"{{"sourceArrangementId":"{}","name":"Copy {i}"}}"#,
+            drafts[0]
+        );
+        s.push(
+            b.sample(|| async { vec![b.post("/api/trpc/arrangement.clone", body).await] })
+                .await,
+        );
+    }
+    report("clone 200 members, 12 teams", &s);
+
+    let mut s = Vec::new();
+    for i in 0..ITERATIONS {
+        let body = format!(
+            r#"{{"projectId":"{project}","name":"Extra {i}","description":"","imageUrl":""}}"#
+        );
+        s.push(
+            b.sample(|| async { vec![b.post("/api/trpc/team.create", body).await] })
+                .await,
+        );
+    }
+    report("team.create + mirror, 200 members", &s);
+
     pool.close().await;
     let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
         .await
@@ -342,4 +381,24 @@ async fn insert_large_project(pool: &sqlx::PgPool) -> String {
     .await
     .unwrap();
     id.to_string()
+}
+
+/// Two draft arrangements of the large project (its 12 teams by name, every
+/// member in a different team in each); returns their ids.
+async fn arrangement_drafts(pool: &sqlx::PgPool, project: &str) -> [String; 2] {
+    sqlx::raw_sql(&format!(
+        "INSERT INTO team_arrangements (id, name, is_active, project_id, updated_at)
+           VALUES ('ba0', 'Draft A', false, '{project}', now()),
+                  ('ba1', 'Draft B', false, '{project}', now());
+         INSERT INTO arrangement_teams (id, name, arrangement_id, sort_order)
+           SELECT 'bat' || a || '-' || n, 'Team ' || n, 'ba' || a, n
+           FROM generate_series(0, 1) a, generate_series(1, 12) n;
+         INSERT INTO arrangement_assignments (id, arrangement_team_id, team_member_id)
+           SELECT 'baa' || a || '-' || n, 'bat' || a || '-' || ((n + a) % 12 + 1), 'bm' || n
+           FROM generate_series(0, 1) a, generate_series(1, 200) n;"
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+    ["ba0".to_string(), "ba1".to_string()]
 }

@@ -10,6 +10,7 @@
 //! original, so the port can run against an existing eng-hub database. This module knows
 //! nothing of caching or tRPC; SQL is written as runtime queries (no database at build time).
 
+pub mod arrangements;
 pub mod comments;
 pub mod departments;
 pub mod github;

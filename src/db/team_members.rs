@@ -81,15 +81,21 @@ pub async fn add_to_teams(
 }
 
 /// `syncLiveToActiveArrangement(tx, projectId)` (procedures.md §5.3): makes the
-/// project's active arrangement (if any; the oldest if several) an exact
-/// mirror of its live teams, ordered by name, with one assignment per team
-/// membership. Run inside the caller's transaction.
+/// project's active arrangement (if any) mirror its live teams, with one
+/// assignment per team membership. Run inside the caller's transaction.
 ///
-/// Four statements whatever the project's size: lock the arrangement
-/// (concurrent mirrors of one project run one after the other), delete its
-/// teams (cascading their assignments) while reading the live teams, insert
-/// the new teams while reading the memberships they mirror, insert the
-/// assignments.
+/// Unlike the original (§9 item 17) it keeps what survives: an arrangement
+/// team whose live team still exists keeps its id, its `reorderTeams` order
+/// and its assignments rows (renamed if the live team was); teams whose live
+/// team is gone are deleted; live teams without an arrangement team get one
+/// appended after the others, by name. Assignments are rewritten as a set
+/// difference.
+///
+/// At most five statements whatever the project's size: lock the
+/// arrangement (concurrent mirrors of one project run one after the other),
+/// drop and rename its teams while reading the live teams it lacks, insert
+/// those, drop stale assignments while reading the missing ones, insert
+/// those.
 pub async fn sync_live_to_active_arrangement(
     conn: &mut PgConnection,
     project_id: &str,
@@ -104,42 +110,66 @@ pub async fn sync_live_to_active_arrangement(
     let Some((arrangement,)) = active else {
         return Ok(());
     };
-    let (live_ids, names): (Vec<String>, Vec<String>) = crate::db::sql::query_as(
-        "WITH gone AS (DELETE FROM arrangement_teams WHERE arrangement_id = $2)
-         SELECT COALESCE(array_agg(id ORDER BY name, id), '{}'),
-                COALESCE(array_agg(name ORDER BY name, id), '{}')
-         FROM teams WHERE project_id = $1",
+    let (live_ids, names, last): (Vec<String>, Vec<String>, i32) = crate::db::sql::query_as(
+        "WITH gone AS (
+             DELETE FROM arrangement_teams at WHERE at.arrangement_id = $2 AND NOT EXISTS (
+                 SELECT 1 FROM teams t WHERE t.id = at.live_team_id AND t.project_id = $1)),
+         renamed AS (
+             UPDATE arrangement_teams at SET name = t.name FROM teams t
+             WHERE at.arrangement_id = $2 AND t.id = at.live_team_id AND t.project_id = $1
+               AND at.name <> t.name)
+         SELECT COALESCE(array_agg(t.id ORDER BY t.name, t.id), '{}'),
+                COALESCE(array_agg(t.name ORDER BY t.name, t.id), '{}'),
+                COALESCE((SELECT max(at.sort_order) FROM arrangement_teams at
+                          JOIN teams k ON k.id = at.live_team_id AND k.project_id = $1
+                          WHERE at.arrangement_id = $2), -1)
+         FROM teams t WHERE t.project_id = $1 AND NOT EXISTS (
+             SELECT 1 FROM arrangement_teams at
+             WHERE at.arrangement_id = $2 AND at.live_team_id = t.id)",
     )
     .bind(project_id)
     .bind(&arrangement)
     .fetch_one(&mut *conn)
     .await?;
-    if live_ids.is_empty() {
-        return Ok(());
+    if !live_ids.is_empty() {
+        let new_ids: Vec<String> = live_ids.iter().map(|_| super::new_id()).collect();
+        crate::db::sql::query(
+            "INSERT INTO arrangement_teams (id, name, arrangement_id, sort_order, live_team_id)
+             SELECT t.id, t.name, $4, $5 + t.ord::int, t.live_id
+             FROM UNNEST($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(id, name, live_id, ord)",
+        )
+        .bind(&new_ids)
+        .bind(&names)
+        .bind(&live_ids)
+        .bind(&arrangement)
+        .bind(last)
+        .execute(&mut *conn)
+        .await?;
     }
-    let new_ids: Vec<String> = live_ids.iter().map(|_| super::new_id()).collect();
-    let memberships: Vec<(String, String)> = crate::db::sql::query_as(
-        "WITH added AS (
-             INSERT INTO arrangement_teams (id, name, arrangement_id, sort_order, live_team_id)
-             SELECT t.id, t.name, $4, (t.ord - 1)::int, t.live_id
-             FROM UNNEST($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(id, name, live_id, ord)
-             RETURNING id, live_team_id)
-         SELECT a.id, ms.team_member_id FROM added a
-         JOIN team_memberships ms ON ms.team_id = a.live_team_id
-         ORDER BY a.id, ms.id",
+    let missing: Vec<(String, String)> = crate::db::sql::query_as(
+        "WITH want AS (
+             SELECT at.id AS team_id, ms.team_member_id FROM arrangement_teams at
+             JOIN team_memberships ms ON ms.team_id = at.live_team_id
+             WHERE at.arrangement_id = $1),
+         gone AS (
+             DELETE FROM arrangement_assignments aa USING arrangement_teams at
+             WHERE at.id = aa.arrangement_team_id AND at.arrangement_id = $1 AND NOT EXISTS (
+                 SELECT 1 FROM want w WHERE w.team_id = aa.arrangement_team_id
+                   AND w.team_member_id = aa.team_member_id))
+         SELECT w.team_id, w.team_member_id FROM want w WHERE NOT EXISTS (
+             SELECT 1 FROM arrangement_assignments aa
+             WHERE aa.arrangement_team_id = w.team_id AND aa.team_member_id = w.team_member_id)
+         ORDER BY 1, 2",
     )
-    .bind(&new_ids)
-    .bind(&names)
-    .bind(&live_ids)
     .bind(&arrangement)
     .fetch_all(&mut *conn)
     .await?;
-    if memberships.is_empty() {
+    if missing.is_empty() {
         return Ok(());
     }
-    let ids: Vec<String> = memberships.iter().map(|_| super::new_id()).collect();
-    let teams: Vec<&str> = memberships.iter().map(|m| m.0.as_str()).collect();
-    let members: Vec<&str> = memberships.iter().map(|m| m.1.as_str()).collect();
+    let ids: Vec<String> = missing.iter().map(|_| super::new_id()).collect();
+    let teams: Vec<&str> = missing.iter().map(|m| m.0.as_str()).collect();
+    let members: Vec<&str> = missing.iter().map(|m| m.1.as_str()).collect();
     crate::db::sql::query(
         "INSERT INTO arrangement_assignments (id, arrangement_team_id, team_member_id)
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",

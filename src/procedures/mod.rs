@@ -8,6 +8,7 @@ use crate::auth::Identity;
 use crate::cache::Cache;
 use crate::trpc::{ApiError, Registry, TrpcCode, TrpcError};
 
+pub mod arrangement;
 pub mod department;
 pub mod github_stats;
 pub mod health;
@@ -61,6 +62,7 @@ impl Ctx {
 pub fn registry() -> Registry<Ctx> {
     let mut r = Registry::default();
     health::register(&mut r);
+    arrangement::register(&mut r);
     department::register(&mut r);
     github_stats::register(&mut r);
     title::register(&mut r);

@@ -659,6 +659,14 @@ async fn unique_indexes_and_primary_keys_have_prisma_names() {
             )
         })
         .collect();
+    // Plus migration 0004's partial unique index (`WHERE is_active`; not in
+    // the original): at most one active arrangement per project.
+    let mut expected = expected;
+    expected.insert((
+        "team_arrangements_project_id_active_key".to_owned(),
+        "team_arrangements".to_owned(),
+        vec!["project_id".to_owned()],
+    ));
     assert_eq!(unique, expected);
 
     let primary: BTreeSet<(String, String, Vec<String>)> = indexes
@@ -708,6 +716,16 @@ async fn migration_adopts_a_prisma_created_database_and_keeps_its_data() {
     .execute(pool)
     .await
     .unwrap();
+    // Two active arrangements, as the original allowed: migration 0004 keeps
+    // the most recently updated one.
+    sqlx::raw_sql(
+        "INSERT INTO team_arrangements (id, name, is_active, project_id, updated_at) VALUES
+             ('carr_old', 'Old', true, 'cexisting', now() - interval '1 day'),
+             ('carr_new', 'New', true, 'cexisting', now())",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
     let before: BTreeSet<_> = actual_indexes(pool).await.into_iter().collect();
 
     db::migrate(pool)
@@ -719,10 +737,27 @@ async fn migration_adopts_a_prisma_created_database_and_keeps_its_data() {
         .difference(&before)
         .map(|(name, ..)| name.clone())
         .collect();
+    let mut expected_added: BTreeSet<String> = extra_indexes.into_iter().collect();
+    expected_added.insert("team_arrangements_project_id_active_key".to_owned());
     assert_eq!(
-        added,
-        extra_indexes.into_iter().collect(),
-        "only the FK indexes are added"
+        added, expected_added,
+        "only the FK indexes and the one-active-arrangement index are added"
+    );
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM team_arrangements WHERE is_active AND id = 'carr_new'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM team_arrangements WHERE is_active"
+        )
+        .await,
+        1
     );
     assert_eq!(
         count(pool, "SELECT count(*) FROM projects WHERE id = 'cexisting'").await,

@@ -3,6 +3,7 @@
 //! and Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`).
 
 mod access_policy;
+mod arrangements;
 mod auth;
 mod cache_layer;
 mod comments_and_history;

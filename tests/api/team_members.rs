@@ -493,18 +493,26 @@ async fn member_mutations_mirror_live_teams_into_the_active_arrangement() {
     let row = |name: &str, order: i32, live: &str, n: i64| {
         (name.to_string(), order, Some(live.to_string()), n)
     };
+    // The arrangement team of "edge" keeps its custom place (renamed to
+    // the live name); "core" is appended after it.
     assert_eq!(
         after_create,
-        [row("Core", 0, "core", 1), row("Edge", 1, "edge", 1)]
+        [row("Edge", 0, "edge", 1), row("Core", 1, "core", 1)]
     );
     assert_eq!(
         after_update,
-        [row("Core", 0, "core", 0), row("Edge", 1, "edge", 1)]
+        [row("Edge", 0, "edge", 1), row("Core", 1, "core", 0)]
     );
     assert_eq!(
         after_delete,
-        [row("Core", 0, "core", 0), row("Edge", 1, "edge", 0)]
+        [row("Edge", 0, "edge", 0), row("Core", 1, "core", 0)]
     );
+    let (custom,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM arrangement_teams WHERE id = 'custom'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(custom, 1, "the arrangement team keeps its id");
     let (draft_teams,): (i64,) =
         sqlx::query_as("SELECT count(*) FROM arrangement_teams WHERE arrangement_id = 'draft'")
             .fetch_one(&app.db)
