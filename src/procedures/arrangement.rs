@@ -17,7 +17,6 @@
 use serde_json::{json, Value};
 
 use super::roadmap::field_errors;
-use super::stored_text;
 use super::Ctx;
 use crate::cache::{
     invalidate_people_cache, invalidate_person_me_by_ids, invalidate_project_cache, CacheKey,
@@ -87,7 +86,7 @@ pub struct ProjectIdInput {
 impl FromInput for ProjectIdInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            project_id: stored_text::id(i, "projectId"),
+            project_id: i.id("projectId"),
         }
     }
 }
@@ -99,9 +98,7 @@ pub struct IdInput {
 
 impl FromInput for IdInput {
     fn from_input(i: &mut Input) -> Self {
-        Self {
-            id: stored_text::id(i, "id"),
-        }
+        Self { id: i.id("id") }
     }
 }
 
@@ -130,8 +127,8 @@ pub struct CreateInput {
 impl FromInput for CreateInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            project_id: stored_text::id(i, "projectId"),
-            name: stored_text::text(i, "name", 1),
+            project_id: i.id("projectId"),
+            name: i.string_min("name", 1),
         }
     }
 }
@@ -152,8 +149,8 @@ pub struct RenameInput {
 impl FromInput for RenameInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            id: stored_text::id(i, "id"),
-            name: stored_text::text(i, "name", 1),
+            id: i.id("id"),
+            name: i.string_min("name", 1),
         }
     }
 }
@@ -186,8 +183,8 @@ pub struct CloneInput {
 impl FromInput for CloneInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            source: stored_text::id(i, "sourceArrangementId"),
-            name: stored_text::text(i, "name", 1),
+            source: i.id("sourceArrangementId"),
+            name: i.string_min("name", 1),
         }
     }
 }
@@ -263,8 +260,8 @@ pub struct AddTeamInput {
 impl FromInput for AddTeamInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            arrangement_id: stored_text::id(i, "arrangementId"),
-            name: stored_text::text(i, "name", 1),
+            arrangement_id: i.id("arrangementId"),
+            name: i.string_min("name", 1),
         }
     }
 }
@@ -313,8 +310,8 @@ pub struct UpdateTeamInput {
 impl FromInput for UpdateTeamInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            team_id: stored_text::id(i, "teamId"),
-            name: stored_text::text(i, "name", 1),
+            team_id: i.id("teamId"),
+            name: i.string_min("name", 1),
         }
     }
 }
@@ -358,7 +355,7 @@ pub struct TeamIdInput {
 impl FromInput for TeamIdInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            team_id: stored_text::id(i, "teamId"),
+            team_id: i.id("teamId"),
         }
     }
 }
@@ -395,7 +392,7 @@ pub struct ReorderInput {
 impl FromInput for ReorderInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            arrangement_id: stored_text::id(i, "arrangementId"),
+            arrangement_id: i.id("arrangementId"),
             team_ids: i.id_list("teamIds"),
         }
     }
@@ -447,8 +444,8 @@ pub struct AssignInput {
 impl FromInput for AssignInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            arrangement_team_id: stored_text::id(i, "arrangementTeamId"),
-            team_member_id: stored_text::id(i, "teamMemberId"),
+            arrangement_team_id: i.id("arrangementTeamId"),
+            team_member_id: i.id("teamMemberId"),
         }
     }
 }
@@ -548,9 +545,9 @@ pub struct MoveInput {
 impl FromInput for MoveInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
-            team_member_id: stored_text::id(i, "teamMemberId"),
-            from: stored_text::id(i, "fromTeamId"),
-            to: stored_text::id(i, "toTeamId"),
+            team_member_id: i.id("teamMemberId"),
+            from: i.id("fromTeamId"),
+            to: i.id("toTeamId"),
         }
     }
 }

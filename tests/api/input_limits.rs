@@ -55,6 +55,9 @@ struct Fixture {
     goal: String,
     key_result: String,
     member: String,
+    /// A draft arrangement of `project` and one of its teams.
+    arrangement: String,
+    arrangement_team: String,
 }
 
 fn long(n: usize) -> String {
@@ -559,6 +562,80 @@ fn table(f: &Fixture) -> Vec<Row> {
         ),
         row("teamMember.delete", json!({"id": f.member}), &[("id", Id)]),
     ]);
+    let arrangement = json!({"id": f.arrangement});
+    let arrangement_team = json!({"teamId": f.arrangement_team});
+    let assignment = json!({"arrangementTeamId": f.arrangement_team, "teamMemberId": f.member});
+    rows.extend([
+        row(
+            "arrangement.getByProjectId",
+            json!({"projectId": f.project}),
+            &[("projectId", Id)],
+        ),
+        row("arrangement.getById", arrangement.clone(), &[("id", Id)]),
+        row(
+            "arrangement.create",
+            json!({"projectId": f.project, "name": "Plan B"}),
+            &[("projectId", Id), ("name", name)],
+        ),
+        row(
+            "arrangement.update",
+            json!({"id": f.arrangement, "name": "Plan C"}),
+            &[("id", Id), ("name", name)],
+        ),
+        row("arrangement.delete", arrangement.clone(), &[("id", Id)]),
+        row(
+            "arrangement.clone",
+            json!({"sourceArrangementId": f.arrangement, "name": "Copy"}),
+            &[("sourceArrangementId", Id), ("name", name)],
+        ),
+        row(
+            "arrangement.cloneFromLive",
+            json!({"projectId": f.project, "name": "Live copy"}),
+            &[("projectId", Id), ("name", name)],
+        ),
+        row(
+            "arrangement.ensureActiveArrangement",
+            json!({"projectId": f.project}),
+            &[("projectId", Id)],
+        ),
+        row("arrangement.activate", arrangement, &[("id", Id)]),
+        row(
+            "arrangement.addTeam",
+            json!({"arrangementId": f.arrangement, "name": "Platform"}),
+            &[("arrangementId", Id), ("name", name)],
+        ),
+        row(
+            "arrangement.updateTeam",
+            json!({"teamId": f.arrangement_team, "name": "Renamed"}),
+            &[("teamId", Id), ("name", name)],
+        ),
+        row(
+            "arrangement.deleteTeam",
+            arrangement_team,
+            &[("teamId", Id)],
+        ),
+        row(
+            "arrangement.reorderTeams",
+            json!({"arrangementId": f.arrangement, "teamIds": [f.arrangement_team]}),
+            &[("arrangementId", Id), ("teamIds", IdList)],
+        ),
+        row(
+            "arrangement.assignMember",
+            assignment.clone(),
+            &[("arrangementTeamId", Id), ("teamMemberId", Id)],
+        ),
+        row(
+            "arrangement.unassignMember",
+            assignment,
+            &[("arrangementTeamId", Id), ("teamMemberId", Id)],
+        ),
+        row(
+            "arrangement.moveMember",
+            json!({"teamMemberId": f.member, "fromTeamId": f.arrangement_team,
+                   "toTeamId": f.arrangement_team}),
+            &[("teamMemberId", Id), ("fromTeamId", Id), ("toTeamId", Id)],
+        ),
+    ]);
     rows
 }
 
@@ -652,6 +729,18 @@ async fn fixture(app: &TestApp) -> Fixture {
         vec![key_result.clone(), milestone.clone()],
     )
     .await;
+    let (arrangement, arrangement_team) = (id(), id());
+    exec(
+        "INSERT INTO team_arrangements (id, name, project_id, updated_at)
+         VALUES ($1, 'Draft', $2, now())",
+        vec![arrangement.clone(), project.clone()],
+    )
+    .await;
+    exec(
+        "INSERT INTO arrangement_teams (id, name, arrangement_id) VALUES ($1, 'Squad', $2)",
+        vec![arrangement_team.clone(), arrangement.clone()],
+    )
+    .await;
     // The report's membership of the project (made above).
     let (member,): (String,) = sqlx::query_as("SELECT id FROM team_members WHERE person_id = $1")
         .bind(&report)
@@ -674,6 +763,8 @@ async fn fixture(app: &TestApp) -> Fixture {
         goal,
         key_result,
         member,
+        arrangement,
+        arrangement_team,
     }
 }
 
@@ -781,6 +872,8 @@ async fn every_registered_procedure_is_in_the_table() {
         goal: ids(),
         key_result: ids(),
         member: ids(),
+        arrangement: ids(),
+        arrangement_team: ids(),
     };
     let listed: Vec<&str> = table(&f).iter().map(|r| r.procedure).collect();
     let missing: Vec<&str> = enghub::procedures::registry()
