@@ -195,10 +195,27 @@ impl ApiError {
         match self {
             ApiError::Trpc(e) => e.clone(),
             ApiError::Db(sqlx::Error::RowNotFound) => TrpcError::not_found("Record not found"),
+            ApiError::Db(sqlx::Error::Database(db)) if is_transaction_collision(db.as_ref()) => {
+                TrpcError::conflict(COLLISION_MESSAGE)
+            }
             ApiError::Db(sqlx::Error::Database(db)) => constraint_error(db.as_ref()),
             ApiError::Db(_) | ApiError::Internal(_) => TrpcError::internal(),
         }
     }
+}
+
+/// The answer to a write that Postgres rolled back because it collided with
+/// a concurrent one (issue 10 §3: valid input never gets a 500).
+pub const COLLISION_MESSAGE: &str =
+    "This change collided with a concurrent one and was not saved. Try again.";
+
+/// Whether Postgres rolled the transaction back for colliding with another
+/// one: `deadlock_detected` (40P01) or `serialization_failure` (40001). Every
+/// multi-row write locks its rows in one fixed order, so this is rare; when it
+/// happens nothing was written and the same request can simply be sent again:
+/// CONFLICT with [`COLLISION_MESSAGE`], never INTERNAL_SERVER_ERROR.
+pub fn is_transaction_collision(db: &dyn sqlx::error::DatabaseError) -> bool {
+    matches!(db.code().as_deref(), Some("40P01") | Some("40001"))
 }
 
 /// What a constraint violation means to the caller, in words (procedures.md

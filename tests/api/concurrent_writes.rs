@@ -205,3 +205,44 @@ async fn constraint_violations_say_what_conflicted_without_constraint_names() {
     assert_eq!(message, "A department named \"Eng\" already exists.");
     assert!(!message.contains("_key") && !message.contains("_fkey"));
 }
+
+/// A real deadlock: two transactions lock two rows in opposite orders.
+/// Returns the error Postgres gave the one it rolled back.
+async fn deadlock_error(app: &TestApp) -> sqlx::Error {
+    let (a, b) = (
+        insert_department(app, "Left").await,
+        insert_department(app, "Right").await,
+    );
+    let mut first = app.db.begin().await.unwrap();
+    let mut second = app.db.begin().await.unwrap();
+    let lock = "SELECT id FROM roles WHERE id = $1 FOR UPDATE";
+    sqlx::query(lock)
+        .bind(&a)
+        .execute(&mut *first)
+        .await
+        .unwrap();
+    sqlx::query(lock)
+        .bind(&b)
+        .execute(&mut *second)
+        .await
+        .unwrap();
+    let (x, y) = tokio::join!(
+        sqlx::query(lock).bind(&b).execute(&mut *first),
+        sqlx::query(lock).bind(&a).execute(&mut *second),
+    );
+    match (x, y) {
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => e,
+        other => panic!("expected exactly one deadlock victim: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_write_rolled_back_by_a_deadlock_is_a_conflict_to_retry_not_a_500() {
+    let app = spawn_app().await;
+    let err = deadlock_error(&app).await;
+
+    let answer = enghub::trpc::ApiError::Db(err).to_trpc();
+
+    assert_eq!(answer.code, enghub::trpc::TrpcCode::Conflict);
+    assert_eq!(answer.message, enghub::trpc::error::COLLISION_MESSAGE);
+}
