@@ -184,82 +184,76 @@ fn may_move_reports(caller: Caller) -> bool {
     )
 }
 
-#[tokio::test]
-async fn changing_a_manager_is_for_admins_and_the_managers_above() {
+/// Asserts a refusal that changed nothing: FORBIDDEN saying `why`, person
+/// `id` still under `manager`, no manager change recorded.
+async fn assert_refused_unchanged(
+    app: &TestApp,
+    (status, body): (u16, &Value),
+    why: &str,
+    id: &str,
+    manager: Option<&str>,
+    case: &str,
+) {
+    assert_forbidden(status, body, why, case);
+    assert_eq!(
+        manager_of(app, id).await,
+        Some(manager.map(str::to_string)),
+        "{case}"
+    );
+    assert!(changes(app, id).await.is_empty(), "{case}");
+}
+
+/// Each caller moves a fresh report of the manager (named after `prefix`)
+/// to `new` of the org (`None` clears):
+/// admins and the managers above succeed, with the change recorded under
+/// their user; everyone else is refused and nothing changes.
+async fn each_caller_moves_a_report(tag: &str, prefix: &str, new: fn(&Org) -> Option<String>) {
     let app = spawn_policy_app("managers").await;
     let o = org(&app).await;
+    let new = new(&o);
 
     for caller in CALLERS {
-        let case = format!("change by {caller:?}");
-        let s = subject(&app, &format!("c{caller:?}"), Some(&o.manager)).await;
+        let case = format!("{tag} by {caller:?}");
+        let s = subject(&app, &format!("{prefix}{caller:?}"), Some(&o.manager)).await;
 
         let (status, body) = app
             .mutate_with_token(
                 &token(caller, &s),
                 "person.update",
-                update_input(&s.id, Some(&o.director)),
+                update_input(&s.id, new.as_deref()),
             )
             .await;
 
         if may_move_reports(caller) {
             assert_eq!(status, 200, "{case}: {body}");
-            assert_eq!(data(&body)["managerId"], json!(o.director), "{case}");
+            assert_eq!(data(&body)["managerId"], json!(new), "{case}");
             assert_eq!(
                 changes(&app, &s.id).await,
-                vec![(
-                    Some(o.manager.clone()),
-                    Some(o.director.clone()),
-                    clerk_user(caller, &s)
-                )],
+                vec![(Some(o.manager.clone()), new.clone(), clerk_user(caller, &s))],
                 "{case}"
             );
         } else {
-            assert_forbidden(status, &body, NOT_ABOVE, &case);
-            assert_eq!(
-                manager_of(&app, &s.id).await,
-                Some(Some(o.manager.clone())),
-                "{case}"
-            );
-            assert!(changes(&app, &s.id).await.is_empty(), "{case}");
+            assert_refused_unchanged(
+                &app,
+                (status, &body),
+                NOT_ABOVE,
+                &s.id,
+                Some(&o.manager),
+                &case,
+            )
+            .await;
         }
     }
 }
 
 #[tokio::test]
+async fn changing_a_manager_is_for_admins_and_the_managers_above() {
+    each_caller_moves_a_report("change", "c", |o| Some(o.director.clone())).await;
+}
+
+#[tokio::test]
 async fn clearing_a_manager_is_for_admins_and_the_managers_above() {
-    let app = spawn_policy_app("managers").await;
-    let o = org(&app).await;
-
-    for caller in CALLERS {
-        let case = format!("clear by {caller:?}");
-        let s = subject(&app, &format!("x{caller:?}"), Some(&o.manager)).await;
-
-        let (status, body) = app
-            .mutate_with_token(
-                &token(caller, &s),
-                "person.update",
-                update_input(&s.id, None),
-            )
-            .await;
-
-        if may_move_reports(caller) {
-            assert_eq!(status, 200, "{case}: {body}");
-            assert_eq!(data(&body)["managerId"], Value::Null, "{case}");
-            assert_eq!(
-                changes(&app, &s.id).await,
-                vec![(Some(o.manager.clone()), None, clerk_user(caller, &s))],
-                "{case}"
-            );
-        } else {
-            assert_forbidden(status, &body, NOT_ABOVE, &case);
-            assert_eq!(
-                manager_of(&app, &s.id).await,
-                Some(Some(o.manager.clone())),
-                "{case}"
-            );
-            assert!(changes(&app, &s.id).await.is_empty(), "{case}");
-        }
-    }
+    each_caller_moves_a_report("clear", "x", |_| None).await;
 }
 
 #[tokio::test]
@@ -289,9 +283,7 @@ async fn only_an_admin_gives_a_manager_to_a_person_who_has_none() {
                 "{case}"
             );
         } else {
-            assert_forbidden(status, &body, NO_MANAGER, &case);
-            assert_eq!(manager_of(&app, &s.id).await, Some(None), "{case}");
-            assert!(changes(&app, &s.id).await.is_empty(), "{case}");
+            assert_refused_unchanged(&app, (status, &body), NO_MANAGER, &s.id, None, &case).await;
         }
     }
 }
@@ -509,12 +501,15 @@ async fn nobody_can_make_themselves_a_directors_manager_to_read_their_notes() {
         )
         .await;
 
-    assert_forbidden(status, &body, NOT_ABOVE, "attack");
-    assert_eq!(
-        manager_of(&app, &o.director).await,
-        Some(Some(o.ceo.clone()))
-    );
-    assert!(changes(&app, &o.director).await.is_empty());
+    assert_refused_unchanged(
+        &app,
+        (status, &body),
+        NOT_ABOVE,
+        &o.director,
+        Some(&o.ceo),
+        "attack",
+    )
+    .await;
     let (read, read_body) = notes().await;
     assert_eq!((read, error_code(&read_body)), (403, "FORBIDDEN"));
     // The CEO still reads them.
