@@ -3,13 +3,12 @@
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgArguments;
-use sqlx::query::QueryAs;
 use sqlx::types::Json;
-use sqlx::{PgConnection, Postgres};
+use sqlx::PgConnection;
 
 use super::departments::Department;
 use super::paging::SearchPage;
+use super::sql::PgQueryAs;
 use super::time;
 
 /// `Row(Person)`.
@@ -380,11 +379,7 @@ pub struct PersonFields {
 }
 
 /// Binds `id`, the fields and now as `$1`..`$12` (insert and update alike).
-fn bind_fields<'q, O>(
-    q: QueryAs<'q, Postgres, O, PgArguments>,
-    id: &'q str,
-    f: &'q PersonFields,
-) -> QueryAs<'q, Postgres, O, PgArguments> {
+fn bind_fields<'q, O>(q: PgQueryAs<'q, O>, id: &'q str, f: &'q PersonFields) -> PgQueryAs<'q, O> {
     q.bind(id)
         .bind(&f.first_name)
         .bind(&f.last_name)

@@ -18,13 +18,12 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::postgres::PgArguments;
-use sqlx::query::QueryAs;
 use sqlx::types::Json;
-use sqlx::{PgConnection, Postgres};
+use sqlx::PgConnection;
 
 use super::paging::SearchPage;
 use super::people::{DEPARTMENT_OF_P, TITLE_OF_P};
+use super::sql::PgQueryAs;
 use super::{roadmap, time};
 
 /// A `timestamp(3)` printed by Postgres as JS `toISOString` does, with the
@@ -210,11 +209,7 @@ pub struct ProjectFields {
 }
 
 /// Binds `id`, the fields and now as `$1`..`$7` (insert and update alike).
-fn bind_fields<'q, O>(
-    q: QueryAs<'q, Postgres, O, PgArguments>,
-    id: &'q str,
-    f: &'q ProjectFields,
-) -> QueryAs<'q, Postgres, O, PgArguments> {
+fn bind_fields<'q, O>(q: PgQueryAs<'q, O>, id: &'q str, f: &'q ProjectFields) -> PgQueryAs<'q, O> {
     q.bind(id)
         .bind(&f.name)
         .bind(&f.description)

@@ -32,6 +32,9 @@ pub fn query(sql: &str) -> Query<'_, Postgres, PgArguments> {
     sqlx::query(sql).persistent(named_statements())
 }
 
+/// A `query_as` statement of this crate (binds added with `.bind`).
+pub type PgQueryAs<'q, O> = QueryAs<'q, Postgres, O, PgArguments>;
+
 pub fn query_as<'q, O>(sql: &'q str) -> QueryAs<'q, Postgres, O, PgArguments>
 where
     O: for<'r> FromRow<'r, PgRow>,

@@ -9,15 +9,20 @@ use crate::trpc::{FromInput, Input};
 pub struct ListInput {
     page: i64,
     /// Rows per page.
-    pub page_size: i64,
+    page_size: i64,
     /// Matched literally, case-insensitively (`""` matches everything).
-    pub search: Option<String>,
+    search: Option<String>,
 }
 
 impl ListInput {
     /// Rows skipped before this page (saturating for a huge `page`).
     pub fn offset(&self) -> i64 {
         (self.page - 1).saturating_mul(self.page_size)
+    }
+
+    /// `(search, offset, limit)`, the arguments of a `db` search page.
+    pub fn page_args(&self) -> (Option<&str>, i64, i64) {
+        (self.search.as_deref(), self.offset(), self.page_size)
     }
 }
 

@@ -59,13 +59,8 @@ async fn get_all(ctx: Ctx, _: ()) -> Result<Vec<PersonFull>, ApiError> {
 
 async fn list(ctx: Ctx, input: ListInput) -> Result<Page<Vec<PersonListItem>>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    let (items, total_count) = people::list_page(
-        &mut conn,
-        input.search.as_deref(),
-        input.offset(),
-        input.page_size,
-    )
-    .await?;
+    let (search, offset, limit) = input.page_args();
+    let (items, total_count) = people::list_page(&mut conn, search, offset, limit).await?;
     Ok(Page { items, total_count })
 }
 

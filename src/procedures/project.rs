@@ -82,13 +82,8 @@ async fn get_all(ctx: Ctx, _: ()) -> Result<Value, ApiError> {
 /// `{items: [ProjectListItem], totalCount}`.
 async fn list(ctx: Ctx, input: ListInput) -> Result<Page<Value>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    let (items, total_count) = projects::list_page(
-        &mut conn,
-        input.search.as_deref(),
-        input.offset(),
-        input.page_size,
-    )
-    .await?;
+    let (search, offset, limit) = input.page_args();
+    let (items, total_count) = projects::list_page(&mut conn, search, offset, limit).await?;
     Ok(Page { items, total_count })
 }
 

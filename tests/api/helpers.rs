@@ -350,6 +350,16 @@ pub fn data(body: &Value) -> &Value {
     &body["result"]["data"]
 }
 
+/// `error.data.zodError.fieldErrors` of an error envelope.
+pub fn field_errors(body: &Value) -> &Value {
+    &body["error"]["data"]["zodError"]["fieldErrors"]
+}
+
+/// The keys of JSON object `v`, in their order (the wire order).
+pub fn keys(v: &Value) -> Vec<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
 /// `data.code` of an error envelope.
 pub fn error_code(body: &Value) -> &str {
     body["error"]["data"]["code"].as_str().unwrap_or("<none>")

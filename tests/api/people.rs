@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::keys;
 use crate::helpers::{data, error_code, spawn_app, TestApp, USER};
 
 fn input(first: &str, email: &str) -> Value {
@@ -49,12 +50,7 @@ async fn create_returns_the_row_with_empty_optionals_as_null() {
     )
     .await;
 
-    let keys: Vec<&str> = person
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys(&person);
     assert_eq!(
         keys,
         [

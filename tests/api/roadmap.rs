@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::{data, error_code, spawn_app, TestApp};
+use crate::helpers::{field_errors, keys};
 
 async fn exec(app: &TestApp, sql: &str, binds: &[&str]) {
     let mut q = sqlx::query(sql);
@@ -50,14 +51,6 @@ async fn ok(app: &TestApp, path: &str, input: Value) -> Value {
     let (status, body) = app.mutate(path, input).await;
     assert_eq!(status, 200, "{path}: {body}");
     data(&body).clone()
-}
-
-fn keys(v: &Value) -> Vec<&str> {
-    v.as_object().unwrap().keys().map(String::as_str).collect()
-}
-
-fn field_errors(body: &Value) -> &Value {
-    &body["error"]["data"]["zodError"]["fieldErrors"]
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {

@@ -5,6 +5,7 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::keys;
 use crate::helpers::{data, error_code, server_timing_counts, spawn_app, token_for, TestApp};
 
 async fn exec(app: &TestApp, sql: &str, binds: &[&str]) {
@@ -75,10 +76,6 @@ async fn mark(app: &TestApp, rest: &str) -> String {
     let key = app.key(rest);
     app.redis_set(&key, r#"{"marker":true}"#).await;
     key
-}
-
-fn keys(v: &Value) -> Vec<&str> {
-    v.as_object().unwrap().keys().map(String::as_str).collect()
 }
 
 async fn manager_changes(app: &TestApp, person: &str) -> Vec<(Option<String>, Option<String>)> {
