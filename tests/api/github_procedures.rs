@@ -35,7 +35,7 @@ async fn get_by_project_id_returns_stats_sync_and_member_map_and_caches_them() {
     assert_eq!(first["githubUsername"], "ann");
     assert_eq!(first["commits"], 12);
     assert_eq!(first["projectId"], project.as_str());
-    let keys = keys(&first);
+    let keys = keys(first);
     assert_eq!(
         keys,
         [

@@ -4,9 +4,10 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::{count, mark};
 use crate::helpers::{data, error_code, spawn_app, TestApp, USER};
 use crate::helpers::{field_errors, keys};
-use crate::projects::{count, create_project, mark};
+use crate::projects::create_project;
 
 const OTHER: &str = "user_test_bob";
 

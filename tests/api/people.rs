@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::keys;
+use crate::helpers::mark;
 use crate::helpers::{data, error_code, spawn_app, TestApp, USER};
 
 fn input(first: &str, email: &str) -> Value {
@@ -29,13 +30,6 @@ async fn manager_changes(
     .fetch_all(&app.db)
     .await
     .unwrap()
-}
-
-/// Fills a cache key with a marker so its deletion can be observed.
-async fn mark(app: &TestApp, rest: &str) -> String {
-    let key = app.key(rest);
-    app.redis_set(&key, r#"{"marker":true}"#).await;
-    key
 }
 
 #[tokio::test]

@@ -3,9 +3,10 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::{count, mark};
 use crate::helpers::{data, error_code, spawn_app, TestApp};
 use crate::helpers::{field_errors, keys};
-use crate::projects::{count, create_project, mark};
+use crate::projects::create_project;
 
 async fn project(app: &TestApp) -> String {
     create_project(app, "Apollo").await["id"]

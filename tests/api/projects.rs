@@ -5,6 +5,7 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::{count, mark};
 use crate::helpers::{data, error_code, server_timing_counts, spawn_app, token_for, TestApp, USER};
 use crate::helpers::{field_errors, keys};
 
@@ -13,21 +14,6 @@ pub async fn create_project(app: &TestApp, name: &str) -> Value {
     let (status, body) = app.mutate("project.create", json!({"name": name})).await;
     assert_eq!(status, 200, "{body}");
     data(&body).clone()
-}
-
-/// Fills a cache key with a marker so its deletion can be observed.
-pub async fn mark(app: &TestApp, rest: &str) -> String {
-    let key = app.key(rest);
-    app.redis_set(&key, r#"{"marker":true}"#).await;
-    key
-}
-
-pub async fn count(app: &TestApp, table: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {table}"))
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    n
 }
 
 const PROJECT_KEYS: [&str; 8] = [

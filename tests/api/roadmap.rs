@@ -5,6 +5,7 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::{count, mark, ok};
 use crate::helpers::{data, error_code, spawn_app, TestApp};
 use crate::helpers::{field_errors, keys};
 
@@ -38,27 +39,6 @@ async fn projects(app: &TestApp) -> (String, String, String) {
         .await;
     }
     (ann, bob, cy)
-}
-
-/// Fills a cache key with a marker so its deletion can be observed.
-async fn mark(app: &TestApp, rest: &str) -> String {
-    let key = app.key(rest);
-    app.redis_set(&key, r#"{"marker":true}"#).await;
-    key
-}
-
-async fn ok(app: &TestApp, path: &str, input: Value) -> Value {
-    let (status, body) = app.mutate(path, input).await;
-    assert_eq!(status, 200, "{path}: {body}");
-    data(&body).clone()
-}
-
-async fn count(app: &TestApp, table: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {table}"))
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    n
 }
 
 const MILESTONE_KEYS: [&str; 10] = [

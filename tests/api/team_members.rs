@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::keys;
 use crate::helpers::{data, error_code, server_timing_counts, spawn_app, token_for, TestApp};
+use crate::helpers::{mark, ok};
 
 async fn exec(app: &TestApp, sql: &str, binds: &[&str]) {
     let mut q = sqlx::query(sql);
@@ -58,24 +59,12 @@ fn member(first: &str, last: &str, email: &str) -> Value {
            "departmentId": "d1"})
 }
 
-async fn ok(app: &TestApp, path: &str, input: Value) -> Value {
-    let (status, body) = app.mutate(path, input).await;
-    assert_eq!(status, 200, "{path}: {body}");
-    data(&body).clone()
-}
-
 /// [`ok`] as an org admin, for manager changes the access policy leaves to
 /// admins (`tests/api/access_policy.rs` covers who else may make them).
 async fn ok_as_admin(app: &TestApp, path: &str, input: Value) -> Value {
     let (status, body) = app.mutate_as_admin(path, input).await;
     assert_eq!(status, 200, "{path}: {body}");
     data(&body).clone()
-}
-
-async fn mark(app: &TestApp, rest: &str) -> String {
-    let key = app.key(rest);
-    app.redis_set(&key, r#"{"marker":true}"#).await;
-    key
 }
 
 async fn manager_changes(app: &TestApp, person: &str) -> Vec<(Option<String>, Option<String>)> {
