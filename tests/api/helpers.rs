@@ -360,6 +360,39 @@ pub fn data(body: &Value) -> &Value {
     &body["result"]["data"]
 }
 
+/// The keys of `Row(Person)` on the wire, in order.
+pub const PERSON_ROW_KEYS: [&str; 14] = [
+    "id",
+    "firstName",
+    "lastName",
+    "callsign",
+    "email",
+    "githubUsername",
+    "gitlabUsername",
+    "imageUrl",
+    "clerkUserId",
+    "managerId",
+    "departmentId",
+    "titleId",
+    "createdAt",
+    "updatedAt",
+];
+
+/// The keys of `Row(KeyResult)` on the wire, in order.
+pub const KEY_RESULT_KEYS: [&str; 11] = [
+    "id",
+    "title",
+    "targetValue",
+    "currentValue",
+    "unit",
+    "status",
+    "sortOrder",
+    "milestoneId",
+    "quarterlyGoalId",
+    "createdAt",
+    "updatedAt",
+];
+
 /// Fills a cache key with a marker so its deletion can be observed.
 pub async fn mark(app: &TestApp, rest: &str) -> String {
     let key = app.key(rest);

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::keys;
 use crate::helpers::mark;
+use crate::helpers::PERSON_ROW_KEYS;
 use crate::helpers::{data, error_code, spawn_app, TestApp, USER};
 
 fn input(first: &str, email: &str) -> Value {
@@ -45,25 +46,7 @@ async fn create_returns_the_row_with_empty_optionals_as_null() {
     .await;
 
     let keys = keys(&person);
-    assert_eq!(
-        keys,
-        [
-            "id",
-            "firstName",
-            "lastName",
-            "callsign",
-            "email",
-            "githubUsername",
-            "gitlabUsername",
-            "imageUrl",
-            "clerkUserId",
-            "managerId",
-            "departmentId",
-            "titleId",
-            "createdAt",
-            "updatedAt"
-        ]
-    );
+    assert_eq!(keys, PERSON_ROW_KEYS);
     assert_eq!(person["callsign"], Value::Null);
     assert_eq!(person["githubUsername"], "ada");
     assert_eq!(person["managerId"], Value::Null);

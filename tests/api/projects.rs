@@ -5,6 +5,7 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::KEY_RESULT_KEYS;
 use crate::helpers::{count, mark};
 use crate::helpers::{data, error_code, server_timing_counts, spawn_app, token_for, TestApp, USER};
 use crate::helpers::{field_errors, keys};
@@ -551,22 +552,7 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
                 "person": {"id": "pz", "firstName": "Zoe", "lastName": "Zimmer", "imageUrl": "https://img/z"}}])
     );
     assert_eq!(ids(&first["keyResults"]), ["k1", "k2"]);
-    assert_eq!(
-        keys(&first["keyResults"][0]),
-        [
-            "id",
-            "title",
-            "targetValue",
-            "currentValue",
-            "unit",
-            "status",
-            "sortOrder",
-            "milestoneId",
-            "quarterlyGoalId",
-            "createdAt",
-            "updatedAt"
-        ]
-    );
+    assert_eq!(keys(&first["keyResults"][0]), KEY_RESULT_KEYS);
     assert_eq!(first["keyResults"][1]["currentValue"], json!(2.5));
     let serialized = serde_json::to_string(&first["keyResults"][1]).unwrap();
     assert!(serialized.contains("\"targetValue\":10,"), "{serialized}");

@@ -5,6 +5,7 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::KEY_RESULT_KEYS;
 use crate::helpers::{count, mark, ok};
 use crate::helpers::{data, error_code, spawn_app, TestApp};
 use crate::helpers::{field_errors, keys};
@@ -282,22 +283,7 @@ async fn get_by_project_id_returns_two_levels_ordered_with_assignees_and_key_res
         ["id", "firstName", "lastName", "imageUrl"]
     );
     let kr = &c["keyResults"][0];
-    assert_eq!(
-        keys(kr),
-        [
-            "id",
-            "title",
-            "targetValue",
-            "currentValue",
-            "unit",
-            "status",
-            "sortOrder",
-            "milestoneId",
-            "quarterlyGoalId",
-            "createdAt",
-            "updatedAt"
-        ]
-    );
+    assert_eq!(keys(kr), KEY_RESULT_KEYS);
     assert_eq!(kr["targetValue"], json!(10), "written as JS writes 10.0");
     assert_eq!(kr["currentValue"], json!(0));
     assert_eq!(c["keyResults"][1]["targetValue"], json!(2.5));
