@@ -7,6 +7,7 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::manager_changes;
 use crate::helpers::{
     data, error_code, server_timing_counts, spawn_app, spawn_app_with, token_for, token_with_role,
     TestApp, TestOptions,
@@ -149,18 +150,6 @@ async fn manager_of(app: &TestApp, id: &str) -> Option<Option<String>> {
         .map(|(m,)| m)
 }
 
-/// `(old, new, changed_by)` of every manager change of `id`, oldest first.
-async fn changes(app: &TestApp, id: &str) -> Vec<(Option<String>, Option<String>, String)> {
-    sqlx::query_as(
-        "SELECT old_manager_id, new_manager_id, changed_by FROM manager_changes
-         WHERE person_id = $1 ORDER BY created_at, id",
-    )
-    .bind(id)
-    .fetch_all(&app.db)
-    .await
-    .unwrap()
-}
-
 /// Asserts a refusal: FORBIDDEN with a message saying why.
 fn assert_forbidden(status: u16, body: &Value, why: &str, case: &str) {
     assert_eq!(
@@ -200,7 +189,7 @@ async fn assert_refused_unchanged(
         Some(manager.map(str::to_string)),
         "{case}"
     );
-    assert!(changes(app, id).await.is_empty(), "{case}");
+    assert!(manager_changes(app, id).await.is_empty(), "{case}");
 }
 
 /// Each caller moves a fresh report of the manager (named after `prefix`)
@@ -228,7 +217,7 @@ async fn each_caller_moves_a_report(tag: &str, prefix: &str, new: fn(&Org) -> Op
             assert_eq!(status, 200, "{case}: {body}");
             assert_eq!(data(&body)["managerId"], json!(new), "{case}");
             assert_eq!(
-                changes(&app, &s.id).await,
+                manager_changes(&app, &s.id).await,
                 vec![(Some(o.manager.clone()), new.clone(), clerk_user(caller, &s))],
                 "{case}"
             );
@@ -278,7 +267,7 @@ async fn only_an_admin_gives_a_manager_to_a_person_who_has_none() {
         if matches!(caller, Caller::AdminByRole | Caller::AdminByEnv) {
             assert_eq!(status, 200, "{case}: {body}");
             assert_eq!(
-                changes(&app, &s.id).await,
+                manager_changes(&app, &s.id).await,
                 vec![(None, Some(o.manager.clone()), clerk_user(caller, &s))],
                 "{case}"
             );
@@ -306,7 +295,7 @@ async fn deleting_a_person_with_reports_is_for_admins_and_the_managers_above() {
             assert_eq!(manager_of(&app, &s.id).await, None, "{case}");
             assert_eq!(manager_of(&app, &s.report).await, Some(None), "{case}");
             assert_eq!(
-                changes(&app, &s.report).await,
+                manager_changes(&app, &s.report).await,
                 vec![(None, None, clerk_user(caller, &s))],
                 "{case}"
             );
@@ -322,7 +311,7 @@ async fn deleting_a_person_with_reports_is_for_admins_and_the_managers_above() {
                 Some(Some(s.id.clone())),
                 "{case}: its report still reports to it"
             );
-            assert!(changes(&app, &s.report).await.is_empty(), "{case}");
+            assert!(manager_changes(&app, &s.report).await.is_empty(), "{case}");
         }
     }
 }
@@ -371,13 +360,13 @@ async fn creating_a_person_with_a_manager_and_editing_other_fields_stay_open() {
         assert_eq!(created, 200, "{case} create: {created_body}");
         let new_id = data(&created_body)["id"].as_str().unwrap();
         assert_eq!(
-            changes(&app, new_id).await,
+            manager_changes(&app, new_id).await,
             vec![(None, Some(o.director.clone()), clerk_user(caller, &s))],
             "{case}"
         );
         assert_eq!(edited, 200, "{case} edit: {edited_body}");
         assert_eq!(data(&edited_body)["firstName"], "Moved", "{case}");
-        assert!(changes(&app, &s.id).await.is_empty(), "{case}");
+        assert!(manager_changes(&app, &s.id).await.is_empty(), "{case}");
     }
 }
 
@@ -410,7 +399,7 @@ async fn a_refused_caller_learns_nothing_about_loops() {
         allowed_body["error"]["message"],
         enghub::hierarchy::CYCLE_MESSAGE
     );
-    assert!(changes(&app, &o.director).await.is_empty());
+    assert!(manager_changes(&app, &o.director).await.is_empty());
 }
 
 #[tokio::test]
@@ -437,7 +426,7 @@ async fn the_open_policy_lets_anyone_change_reporting_lines_as_the_original_did(
 
     assert_eq!(set, 200, "{set_body}");
     assert_eq!(
-        changes(&app, &top.id).await,
+        manager_changes(&app, &top.id).await,
         vec![(None, Some(o.manager.clone()), STRANGER.to_string())]
     );
     assert_eq!(changed, 200, "{changed_body}");
@@ -746,7 +735,7 @@ async fn member_create_case(app: &TestApp, o: &Org, caller: Caller, old: bool) {
             "{case}"
         );
         assert_eq!(
-            changes(app, &s.id).await,
+            manager_changes(app, &s.id).await,
             vec![(old_manager, Some(new_manager), clerk_user(caller, &s))],
             "{case}"
         );
@@ -762,7 +751,7 @@ async fn member_create_case(app: &TestApp, o: &Org, caller: Caller, old: bool) {
             &case,
         );
         assert_eq!(manager_of(app, &s.id).await, Some(old_manager), "{case}");
-        assert!(changes(app, &s.id).await.is_empty(), "{case}");
+        assert!(manager_changes(app, &s.id).await.is_empty(), "{case}");
         let (_, _, members, teams) = member_state(app, &s.id).await;
         assert_eq!((members, teams), (0, 0), "{case}: no membership created");
     }
@@ -810,7 +799,7 @@ async fn member_update_case(app: &TestApp, o: &Org, caller: Caller, clear: bool)
             "{case}"
         );
         assert_eq!(
-            changes(app, &s.id).await,
+            manager_changes(app, &s.id).await,
             vec![(Some(o.manager.clone()), new_manager, clerk_user(caller, &s))],
             "{case}"
         );
@@ -826,7 +815,7 @@ async fn member_update_case(app: &TestApp, o: &Org, caller: Caller, clear: bool)
             Some(Some(o.manager.clone())),
             "{case}"
         );
-        assert!(changes(app, &s.id).await.is_empty(), "{case}");
+        assert!(manager_changes(app, &s.id).await.is_empty(), "{case}");
         assert_eq!(
             member_state(app, &s.id).await,
             (format!("Subjectmu{clear}{caller:?}"), None, 1, 0),
@@ -868,7 +857,7 @@ async fn team_member_create_of_a_new_person_with_a_manager_stays_open() {
         assert_eq!(status, 200, "{case}: {body}");
         let new_id = data(&body)["personId"].as_str().unwrap();
         assert_eq!(
-            changes(&app, new_id).await,
+            manager_changes(&app, new_id).await,
             vec![(None, Some(o.director.clone()), clerk_user(caller, &s))],
             "{case}"
         );
@@ -914,7 +903,7 @@ async fn the_open_policy_lets_anyone_change_reporting_lines_through_team_member(
 
     assert_eq!(set, 200, "{set_body}");
     assert_eq!(
-        changes(&app, &top.id).await,
+        manager_changes(&app, &top.id).await,
         vec![(None, Some(o.manager.clone()), STRANGER.to_string())]
     );
     assert_eq!(changed, 200, "{changed_body}");

@@ -393,6 +393,21 @@ pub const KEY_RESULT_KEYS: [&str; 11] = [
     "updatedAt",
 ];
 
+/// `(old, new, changed_by)` of every manager change of `person`, oldest first.
+pub async fn manager_changes(
+    app: &TestApp,
+    person: &str,
+) -> Vec<(Option<String>, Option<String>, String)> {
+    sqlx::query_as(
+        "SELECT old_manager_id, new_manager_id, changed_by FROM manager_changes
+         WHERE person_id = $1 ORDER BY created_at, id",
+    )
+    .bind(person)
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
+}
+
 /// Fills a cache key with a marker so its deletion can be observed.
 pub async fn mark(app: &TestApp, rest: &str) -> String {
     let key = app.key(rest);

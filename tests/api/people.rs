@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::keys;
+use crate::helpers::manager_changes;
 use crate::helpers::mark;
 use crate::helpers::PERSON_ROW_KEYS;
 use crate::helpers::{data, error_code, spawn_app, TestApp, USER};
@@ -17,20 +18,6 @@ async fn create(app: &TestApp, body: Value) -> Value {
     let (status, res) = app.mutate("person.create", body).await;
     assert_eq!(status, 200, "{res}");
     data(&res).clone()
-}
-
-async fn manager_changes(
-    app: &TestApp,
-    person: &str,
-) -> Vec<(Option<String>, Option<String>, String)> {
-    sqlx::query_as(
-        "SELECT old_manager_id, new_manager_id, changed_by FROM manager_changes
-         WHERE person_id = $1 ORDER BY created_at, id",
-    )
-    .bind(person)
-    .fetch_all(&app.db)
-    .await
-    .unwrap()
 }
 
 #[tokio::test]

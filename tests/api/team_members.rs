@@ -68,15 +68,13 @@ async fn ok_as_admin(app: &TestApp, path: &str, input: Value) -> Value {
     data(&body).clone()
 }
 
+/// `(old, new)` of every manager change of `person`, oldest first.
 async fn manager_changes(app: &TestApp, person: &str) -> Vec<(Option<String>, Option<String>)> {
-    sqlx::query_as(
-        "SELECT old_manager_id, new_manager_id FROM manager_changes
-         WHERE person_id = $1 ORDER BY created_at, id",
-    )
-    .bind(person)
-    .fetch_all(&app.db)
-    .await
-    .unwrap()
+    crate::helpers::manager_changes(app, person)
+        .await
+        .into_iter()
+        .map(|(old, new, _)| (old, new))
+        .collect()
 }
 
 #[tokio::test]
