@@ -6,6 +6,8 @@
 //! scenario: Upstash HTTP requests, Redis commands and Postgres queries per
 //! operation, and the median wall time.
 
+mod support;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -15,7 +17,6 @@ use enghub::config::Config;
 use enghub::dev::bridge::{Bridge, BridgeConfig};
 use enghub::dev::tokens::{ClerkClaims, DevClerkKeys};
 use enghub::upstash::UpstashClient;
-use sqlx::Connection;
 
 const ITERATIONS: usize = 40;
 
@@ -129,25 +130,8 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
-    let server = "postgres://postgres@127.0.0.1:5432";
     let db_name = "enghub_bench";
-    {
-        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-            .await
-            .unwrap();
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        sqlx::query(&format!("CREATE DATABASE {db_name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
-    let database_url = format!("{server}/{db_name}");
-    let pool = enghub::db::connect_lazy(&database_url, false).unwrap();
-    enghub::db::migrate(&pool).await.unwrap();
-    enghub::db::seed(&pool).await.unwrap();
+    let (database_url, pool) = support::seeded_database(db_name).await;
 
     let bridge = Bridge::start(
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
@@ -333,12 +317,7 @@ async fn main() {
     report("team.create + mirror, 200 members", &s);
 
     pool.close().await;
-    let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-        .await
-        .unwrap();
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await;
+    support::drop_database(db_name).await;
 }
 
 /// Inserts the large project with set-based statements; returns its id.

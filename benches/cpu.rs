@@ -26,6 +26,8 @@
 //!   `BENCH_RSS_SECS` (default 30) seconds, then
 //!   the server's resident set size (VmRSS).
 
+mod support;
+
 use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -36,7 +38,6 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use enghub::dev::bridge::{Bridge, BridgeConfig};
 use enghub::dev::tokens::DevClerkKeys;
-use sqlx::Connection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -420,25 +421,8 @@ async fn main() {
     let fresh: usize = env_or("BENCH_FRESH_TOKENS", 16_000);
     let rss_secs: u64 = env_or("BENCH_RSS_SECS", 30);
 
-    let server_url = "postgres://postgres@127.0.0.1:5432";
     let db_name = "enghub_bench_cpu";
-    {
-        let mut admin = sqlx::PgConnection::connect(&format!("{server_url}/postgres"))
-            .await
-            .unwrap();
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        sqlx::query(&format!("CREATE DATABASE {db_name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
-    let database_url = format!("{server_url}/{db_name}");
-    let pool = enghub::db::connect_lazy(&database_url, false).unwrap();
-    enghub::db::migrate(&pool).await.unwrap();
-    enghub::db::seed(&pool).await.unwrap();
+    let (database_url, pool) = support::seeded_database(db_name).await;
     // The demo data answers 1.5 KB; 52 more titles make the 6.7 KB answer of a
     // real organisation (the size the issue measured).
     sqlx::query(
@@ -589,10 +573,5 @@ async fn main() {
         body.len()
     );
 
-    let mut admin = sqlx::PgConnection::connect(&format!("{server_url}/postgres"))
-        .await
-        .unwrap();
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await;
+    support::drop_database(db_name).await;
 }

@@ -795,9 +795,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn generation_and_lock_keys_sit_beside_the_original_key() {
-        let cache = Cache::new(
+    /// A cache under prefix `enghub` whose Upstash is never called.
+    fn offline_cache() -> Cache {
+        Cache::new(
             UpstashClient::new(
                 reqwest::Client::new(),
                 "http://x",
@@ -805,7 +805,12 @@ mod tests {
                 Duration::from_secs(1),
             ),
             "enghub",
-        );
+        )
+    }
+
+    #[test]
+    fn generation_and_lock_keys_sit_beside_the_original_key() {
+        let cache = offline_cache();
         let key = CacheKey::Project("p1".into());
         assert_eq!(cache.key(&key), "enghub:project:p1");
         assert_eq!(cache.generation_key(&key), "enghub:gen:project:p1");
@@ -830,15 +835,7 @@ mod tests {
 
     #[test]
     fn keys_round_trip_through_their_suffix() {
-        let cache = Cache::new(
-            UpstashClient::new(
-                reqwest::Client::new(),
-                "http://x",
-                "t",
-                Duration::from_secs(1),
-            ),
-            "enghub",
-        );
+        let cache = offline_cache();
         let key = CacheKey::PersonMe("u1".into());
         assert_eq!(key.suffix(), "person-me:u1");
         assert_eq!(

@@ -6,6 +6,7 @@ use sqlx::PgConnection;
 
 use super::reference_rows::Title;
 pub use super::reference_rows::{Department, PeopleCount};
+use super::sql::lock_rows_in;
 
 /// `DepartmentView`: a department with its titles (sort order) and head count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,24 +104,9 @@ pub async fn lock_for_merge(
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut all: Vec<String> = merge_ids.to_vec();
     all.push(keep_id.to_string());
-    let existing: Vec<String> = crate::db::sql::query_scalar(
-        "SELECT id FROM roles WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
-    )
-    .bind(&all)
-    .fetch_all(&mut *conn)
-    .await?;
-    crate::db::sql::query(
-        "SELECT id FROM titles WHERE department_id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
-    )
-    .bind(merge_ids)
-    .execute(&mut *conn)
-    .await?;
-    crate::db::sql::query(
-        "SELECT id FROM people WHERE role_id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
-    )
-    .bind(merge_ids)
-    .execute(&mut *conn)
-    .await?;
+    let existing = lock_rows_in(&mut *conn, "roles", "id", &all).await?;
+    lock_rows_in(&mut *conn, "titles", "department_id", merge_ids).await?;
+    lock_rows_in(&mut *conn, "people", "role_id", merge_ids).await?;
     Ok(existing)
 }
 

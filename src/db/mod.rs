@@ -18,6 +18,7 @@ pub mod health_assessments;
 pub mod key_results;
 pub mod meetings;
 pub mod outbox;
+pub mod paging;
 pub mod people;
 pub mod project_links;
 pub mod projects;

@@ -7,6 +7,8 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 
 use super::departments::Department;
+use super::paging::SearchPage;
+use super::sql::PgQueryAs;
 use super::time;
 
 /// `Row(Person)`.
@@ -339,21 +341,6 @@ pub async fn find_full_by_clerk_user(
     Ok(row.map(|(Json(v),)| v))
 }
 
-/// `search` as an ILIKE pattern matching it literally anywhere (`%`, `_` and `\`
-/// escaped, procedures.md §9 item 27).
-pub fn contains_pattern(search: &str) -> String {
-    let mut out = String::with_capacity(search.len() + 2);
-    out.push('%');
-    for c in search.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 /// One page of people (optionally filtered by a literal substring of first
 /// name, last name, email or callsign) and the total count, in one query.
 pub async fn list_page(
@@ -362,26 +349,18 @@ pub async fn list_page(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<PersonListItem>, i64), sqlx::Error> {
-    let sql = format!(
-        r#"WITH matched AS (
-               SELECT p.* FROM people p
-               WHERE $1::text IS NULL
-                  OR p.first_name ILIKE $1 OR p.last_name ILIKE $1
-                  OR p.email ILIKE $1 OR p.callsign ILIKE $1)
-           SELECT (SELECT count(*) FROM matched),
-                  COALESCE((SELECT json_agg(item ORDER BY last_name, first_name, id) FROM (
-                      SELECT {} AS item, p.last_name, p.first_name, p.id FROM matched p
-                      ORDER BY p.last_name, p.first_name, p.id OFFSET $2 LIMIT $3) page), '[]'::json)"#,
-        person_list_json()
-    );
-    let pattern = search.filter(|s| !s.is_empty()).map(contains_pattern);
-    let (total, Json(items)): (i64, Json<Vec<PersonListItem>>) = crate::db::sql::query_as(&sql)
-        .bind(pattern)
-        .bind(offset)
-        .bind(limit)
-        .fetch_one(conn)
-        .await?;
-    Ok((items, total))
+    let item = person_list_json();
+    SearchPage {
+        table: "people",
+        alias: "p",
+        filter: "p.first_name ILIKE $1 OR p.last_name ILIKE $1 \
+                 OR p.email ILIKE $1 OR p.callsign ILIKE $1",
+        item: &item,
+        keys: &["last_name", "first_name", "id"],
+        descending: false,
+    }
+    .fetch(conn, search, offset, limit)
+    .await
 }
 
 /// The editable fields of a person (`PersonInput`); `None` is stored as NULL.
@@ -399,18 +378,9 @@ pub struct PersonFields {
     pub title_id: Option<String>,
 }
 
-pub async fn insert(
-    conn: &mut PgConnection,
-    id: &str,
-    f: &PersonFields,
-) -> Result<Person, sqlx::Error> {
-    let sql = format!(
-        "INSERT INTO people (id, first_name, last_name, callsign, email, github_username, \
-         gitlab_username, image_url, manager_id, role_id, title_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {PERSON_COLUMNS}"
-    );
-    crate::db::sql::query_as(&sql)
-        .bind(id)
+/// Binds `id`, the fields and now as `$1`..`$12` (insert and update alike).
+fn bind_fields<'q, O>(q: PgQueryAs<'q, O>, id: &'q str, f: &'q PersonFields) -> PgQueryAs<'q, O> {
+    q.bind(id)
         .bind(&f.first_name)
         .bind(&f.last_name)
         .bind(&f.callsign)
@@ -422,6 +392,19 @@ pub async fn insert(
         .bind(&f.department_id)
         .bind(&f.title_id)
         .bind(time::now())
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    id: &str,
+    f: &PersonFields,
+) -> Result<Person, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO people (id, first_name, last_name, callsign, email, github_username, \
+         gitlab_username, image_url, manager_id, role_id, title_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {PERSON_COLUMNS}"
+    );
+    bind_fields(crate::db::sql::query_as(&sql), id, f)
         .fetch_one(conn)
         .await
 }
@@ -437,19 +420,7 @@ pub async fn update(
          github_username = $6, gitlab_username = $7, image_url = $8, manager_id = $9, \
          role_id = $10, title_id = $11, updated_at = $12 WHERE id = $1 RETURNING {PERSON_COLUMNS}"
     );
-    crate::db::sql::query_as(&sql)
-        .bind(id)
-        .bind(&f.first_name)
-        .bind(&f.last_name)
-        .bind(&f.callsign)
-        .bind(&f.email)
-        .bind(&f.github_username)
-        .bind(&f.gitlab_username)
-        .bind(&f.image_url)
-        .bind(&f.manager_id)
-        .bind(&f.department_id)
-        .bind(&f.title_id)
-        .bind(time::now())
+    bind_fields(crate::db::sql::query_as(&sql), id, f)
         .fetch_optional(conn)
         .await
 }
@@ -631,15 +602,4 @@ pub async fn claim(
         .bind(time::now())
         .fetch_one(conn)
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn search_wildcards_are_escaped() {
-        assert_eq!(contains_pattern("a_b%c\\"), "%a\\_b\\%c\\\\%");
-        assert_eq!(contains_pattern("ann"), "%ann%");
-    }
 }

@@ -21,7 +21,9 @@ use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
 
+use super::paging::SearchPage;
 use super::people::{DEPARTMENT_OF_P, TITLE_OF_P};
+use super::sql::PgQueryAs;
 use super::{roadmap, time};
 
 /// A `timestamp(3)` printed by Postgres as JS `toISOString` does, with the
@@ -137,25 +139,17 @@ pub async fn list_page(
     offset: i64,
     limit: i64,
 ) -> Result<(Value, i64), sqlx::Error> {
-    let sql = format!(
-        r#"WITH matched AS (
-               SELECT pr.* FROM projects pr WHERE $1::text IS NULL OR pr.name ILIKE $1)
-           SELECT (SELECT count(*) FROM matched),
-                  COALESCE((SELECT json_agg(item ORDER BY created_at DESC, id DESC) FROM (
-                      SELECT {} AS item, pr.created_at, pr.id FROM matched pr
-                      ORDER BY pr.created_at DESC, pr.id DESC OFFSET $2 LIMIT $3) page), '[]'::json)"#,
-        list_item_json()
-    );
-    let pattern = search
-        .filter(|s| !s.is_empty())
-        .map(super::people::contains_pattern);
-    let (total, Json(items)): (i64, Json<Value>) = super::sql::query_as(&sql)
-        .bind(pattern)
-        .bind(offset)
-        .bind(limit)
-        .fetch_one(conn)
-        .await?;
-    Ok((items, total))
+    let item = list_item_json();
+    SearchPage {
+        table: "projects",
+        alias: "pr",
+        filter: "pr.name ILIKE $1",
+        item: &item,
+        keys: &["created_at", "id"],
+        descending: true,
+    }
+    .fetch(conn, search, offset, limit)
+    .await
 }
 
 /// `ProjectDetail` of alias `pr`, as one JSON expression.
@@ -214,6 +208,17 @@ pub struct ProjectFields {
     pub image_url: Option<String>,
 }
 
+/// Binds `id`, the fields and now as `$1`..`$7` (insert and update alike).
+fn bind_fields<'q, O>(q: PgQueryAs<'q, O>, id: &'q str, f: &'q ProjectFields) -> PgQueryAs<'q, O> {
+    q.bind(id)
+        .bind(&f.name)
+        .bind(&f.description)
+        .bind(&f.github_url)
+        .bind(&f.gitlab_url)
+        .bind(&f.image_url)
+        .bind(time::now())
+}
+
 pub async fn insert(
     conn: &mut PgConnection,
     id: &str,
@@ -223,14 +228,7 @@ pub async fn insert(
         "INSERT INTO projects (id, name, description, github_url, gitlab_url, image_url, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {PROJECT_COLUMNS}"
     );
-    super::sql::query_as(&sql)
-        .bind(id)
-        .bind(&f.name)
-        .bind(&f.description)
-        .bind(&f.github_url)
-        .bind(&f.gitlab_url)
-        .bind(&f.image_url)
-        .bind(time::now())
+    bind_fields(super::sql::query_as(&sql), id, f)
         .fetch_one(conn)
         .await
 }
@@ -247,14 +245,7 @@ pub async fn update(
          github_url = $4, gitlab_url = $5, image_url = $6, updated_at = $7 \
          WHERE id = $1 RETURNING {PROJECT_COLUMNS}"
     );
-    super::sql::query_as(&sql)
-        .bind(id)
-        .bind(&f.name)
-        .bind(&f.description)
-        .bind(&f.github_url)
-        .bind(&f.gitlab_url)
-        .bind(&f.image_url)
-        .bind(time::now())
+    bind_fields(super::sql::query_as(&sql), id, f)
         .fetch_optional(conn)
         .await
 }

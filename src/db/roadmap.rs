@@ -318,6 +318,21 @@ pub struct ChangedItem {
     pub has_assignees: bool,
 }
 
+/// The columns [`update`] and [`delete`] return: the row, its project, its
+/// assignees' Clerk users and whether it has any assignee.
+type ChangedRow = (Json<Value>, String, Vec<String>, bool);
+
+impl ChangedItem {
+    fn from_row((Json(row), project_id, assignee_users, has_assignees): ChangedRow) -> Self {
+        Self {
+            row,
+            project_id,
+            assignee_users,
+            has_assignees,
+        }
+    }
+}
+
 /// Overwrites an item with the original's replace semantics: `targetDate`,
 /// `parentId` and `sortOrder` are always written (absent = NULL / NULL / 0),
 /// `description`/`quarter` only when given. `None` if there is no such item.
@@ -361,15 +376,8 @@ pub async fn update(
     if t.has_quarter {
         q = q.bind(&f.quarter);
     }
-    let row: Option<(Json<Value>, String, Vec<String>, bool)> = q.fetch_optional(conn).await?;
-    Ok(row.map(
-        |(Json(row), project_id, assignee_users, has_assignees)| ChangedItem {
-            row,
-            project_id,
-            assignee_users,
-            has_assignees,
-        },
-    ))
+    let row: Option<ChangedRow> = q.fetch_optional(conn).await?;
+    Ok(row.map(ChangedItem::from_row))
 }
 
 /// Deletes an item and, through the schema's cascades, its subtree with
@@ -398,18 +406,11 @@ pub async fn delete(
         assignments = t.assignments,
         col = t.owner_column,
     );
-    let row: Option<(Json<Value>, String, Vec<String>, bool)> = crate::db::sql::query_as(&sql)
+    let row: Option<ChangedRow> = crate::db::sql::query_as(&sql)
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    Ok(row.map(
-        |(Json(row), project_id, assignee_users, has_assignees)| ChangedItem {
-            row,
-            project_id,
-            assignee_users,
-            has_assignees,
-        },
-    ))
+    Ok(row.map(ChangedItem::from_row))
 }
 
 /// What [`lock_for_assignees`] read about an item and a proposed assignee list.

@@ -32,6 +32,9 @@ pub fn query(sql: &str) -> Query<'_, Postgres, PgArguments> {
     sqlx::query(sql).persistent(named_statements())
 }
 
+/// A `query_as` statement of this crate (binds added with `.bind`).
+pub type PgQueryAs<'q, O> = QueryAs<'q, Postgres, O, PgArguments>;
+
 pub fn query_as<'q, O>(sql: &'q str) -> QueryAs<'q, Postgres, O, PgArguments>
 where
     O: for<'r> FromRow<'r, PgRow>,
@@ -44,4 +47,20 @@ where
     (O,): for<'r> FromRow<'r, PgRow>,
 {
     sqlx::query_scalar(sql).persistent(named_statements())
+}
+
+/// Locks the rows of `table` whose `column` is one of `values` in id order
+/// (`FOR NO KEY UPDATE`: foreign-key checks of concurrent writes still run)
+/// and returns their ids: the order every multi-row write of the reference
+/// data follows within a table, so that two of them wait instead of
+/// deadlocking. `table` and `column` are this crate's literals, never input.
+pub(crate) async fn lock_rows_in(
+    conn: &mut sqlx::PgConnection,
+    table: &str,
+    column: &str,
+    values: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let sql =
+        format!("SELECT id FROM {table} WHERE {column} = ANY($1) ORDER BY id FOR NO KEY UPDATE");
+    query_scalar(&sql).bind(values).fetch_all(conn).await
 }

@@ -6,6 +6,7 @@ use sqlx::PgConnection;
 
 pub use super::reference_rows::Title;
 use super::reference_rows::{Department, PeopleCount};
+use super::sql::lock_rows_in;
 
 /// `TitleView`: a title with its department and head count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,12 +122,7 @@ pub async fn set_positions(
 /// granted). Every multi-row write of titles takes these locks first, so two
 /// of them wait for each other instead of deadlocking.
 pub async fn lock(conn: &mut PgConnection, ids: &[String]) -> Result<Vec<String>, sqlx::Error> {
-    crate::db::sql::query_scalar(
-        "SELECT id FROM titles WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
-    )
-    .bind(ids)
-    .fetch_all(conn)
-    .await
+    lock_rows_in(conn, "titles", "id", ids).await
 }
 
 /// [`lock`] of `keep_id` and `merge_ids`, then of the people holding a
@@ -141,12 +137,7 @@ pub async fn lock_for_merge(
     let mut all: Vec<String> = merge_ids.to_vec();
     all.push(keep_id.to_string());
     let existing = lock(&mut *conn, &all).await?;
-    crate::db::sql::query(
-        "SELECT id FROM people WHERE title_id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
-    )
-    .bind(merge_ids)
-    .execute(&mut *conn)
-    .await?;
+    lock_rows_in(&mut *conn, "people", "title_id", merge_ids).await?;
     Ok(existing)
 }
 

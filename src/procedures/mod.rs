@@ -18,6 +18,7 @@ pub mod manager_change;
 pub mod meeting;
 pub mod meeting_template;
 pub mod milestone;
+pub mod paging;
 pub mod person;
 pub mod person_comment;
 pub mod project;

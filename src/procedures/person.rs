@@ -15,8 +15,8 @@ use crate::db::{new_id, reporting};
 use crate::hierarchy;
 use crate::trpc::registry::Nothing;
 use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcError};
-use serde::Serialize;
 
+use super::paging::{ListInput, Page};
 use super::Ctx;
 
 pub fn register(r: &mut Registry<Ctx>) {
@@ -57,35 +57,11 @@ async fn get_all(ctx: Ctx, _: ()) -> Result<Vec<PersonFull>, ApiError> {
     Ok(people::list_full(&mut conn).await?)
 }
 
-pub struct ListInput {
-    page: i64,
-    page_size: i64,
-    search: Option<String>,
-}
-
-impl FromInput for ListInput {
-    fn from_input(i: &mut Input) -> Self {
-        Self {
-            page: i.opt_int("page", Some(1), None).unwrap_or(1),
-            page_size: i.opt_int("pageSize", Some(1), Some(100)).unwrap_or(10),
-            search: i.opt_string("search"),
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PersonPage {
-    items: Vec<PersonListItem>,
-    total_count: i64,
-}
-
-async fn list(ctx: Ctx, input: ListInput) -> Result<PersonPage, ApiError> {
+async fn list(ctx: Ctx, input: ListInput) -> Result<Page<Vec<PersonListItem>>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    let offset = (input.page - 1).saturating_mul(input.page_size);
-    let (items, total_count) =
-        people::list_page(&mut conn, input.search.as_deref(), offset, input.page_size).await?;
-    Ok(PersonPage { items, total_count })
+    let (search, offset, limit) = input.page_args();
+    let (items, total_count) = people::list_page(&mut conn, search, offset, limit).await?;
+    Ok(Page { items, total_count })
 }
 
 pub struct IdInput {

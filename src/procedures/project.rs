@@ -7,9 +7,9 @@
 //! views that embed the project row: `people:all`, the `person-me` of its
 //! claimed members and assignees, and its GitHub stats (§9 item 12).
 
-use serde::Serialize;
 use serde_json::Value;
 
+use super::paging::{ListInput, Page};
 use super::Ctx;
 use crate::cache::{
     invalidate_github_stats, invalidate_people_cache, invalidate_person_me_by_ids,
@@ -77,38 +77,14 @@ async fn get_all(ctx: Ctx, _: ()) -> Result<Value, ApiError> {
     Ok(projects::list_items(&mut conn).await?)
 }
 
-pub struct ListInput {
-    page: i64,
-    page_size: i64,
-    search: Option<String>,
-}
-
-impl FromInput for ListInput {
-    fn from_input(i: &mut Input) -> Self {
-        Self {
-            page: i.opt_int("page", Some(1), None).unwrap_or(1),
-            page_size: i.opt_int("pageSize", Some(1), Some(100)).unwrap_or(10),
-            search: i.opt_string("search"),
-        }
-    }
-}
-
-/// `{items: [ProjectListItem], totalCount}`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProjectPage {
-    items: Value,
-    total_count: i64,
-}
-
 /// A page of projects; `search` matches the name literally (`%`, `_`, `\`
 /// escaped, §9 item 27), case-insensitively.
-async fn list(ctx: Ctx, input: ListInput) -> Result<ProjectPage, ApiError> {
+/// `{items: [ProjectListItem], totalCount}`.
+async fn list(ctx: Ctx, input: ListInput) -> Result<Page<Value>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    let offset = (input.page - 1).saturating_mul(input.page_size);
-    let (items, total_count) =
-        projects::list_page(&mut conn, input.search.as_deref(), offset, input.page_size).await?;
-    Ok(ProjectPage { items, total_count })
+    let (search, offset, limit) = input.page_args();
+    let (items, total_count) = projects::list_page(&mut conn, search, offset, limit).await?;
+    Ok(Page { items, total_count })
 }
 
 /// `ProjectDetail` or `null` (read through `project:{id}`; a `null` is never

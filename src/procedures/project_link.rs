@@ -41,18 +41,30 @@ async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Option<ProjectLink>, ApiE
     Ok(project_links::find(&mut conn, &input.id).await?)
 }
 
-pub struct CreateInput {
-    project_id: String,
+/// `{label: str (non-empty), url: http(s) URL}`, the editable fields of a
+/// link (create and update alike).
+struct LinkFields {
     label: String,
     url: String,
+}
+
+fn link_fields(i: &mut Input) -> LinkFields {
+    LinkFields {
+        label: i.string_min("label", 1),
+        url: i.web_url("url"),
+    }
+}
+
+pub struct CreateInput {
+    project_id: String,
+    link: LinkFields,
 }
 
 impl FromInput for CreateInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
             project_id: i.id("projectId"),
-            label: i.string_min("label", 1),
-            url: i.web_url("url"),
+            link: link_fields(i),
         }
     }
 }
@@ -60,24 +72,27 @@ impl FromInput for CreateInput {
 /// Unknown `projectId` → BAD_REQUEST (dangling reference).
 async fn create(ctx: Ctx, input: CreateInput) -> Result<Mutated<ProjectLink>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    let link =
-        project_links::insert(&mut conn, &input.project_id, &input.label, &input.url).await?;
+    let link = project_links::insert(
+        &mut conn,
+        &input.project_id,
+        &input.link.label,
+        &input.link.url,
+    )
+    .await?;
     let keys = invalidate_project_cache(&link.project_id);
     Ok(Mutated::new(link, keys))
 }
 
 pub struct UpdateInput {
     id: String,
-    label: String,
-    url: String,
+    link: LinkFields,
 }
 
 impl FromInput for UpdateInput {
     fn from_input(i: &mut Input) -> Self {
         Self {
             id: i.id("id"),
-            label: i.string_min("label", 1),
-            url: i.web_url("url"),
+            link: link_fields(i),
         }
     }
 }
@@ -85,7 +100,7 @@ impl FromInput for UpdateInput {
 /// Unknown id → NOT_FOUND.
 async fn update(ctx: Ctx, input: UpdateInput) -> Result<Mutated<ProjectLink>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    let link = project_links::update(&mut conn, &input.id, &input.label, &input.url)
+    let link = project_links::update(&mut conn, &input.id, &input.link.label, &input.link.url)
         .await?
         .ok_or_else(|| not_found(&input.id))?;
     let keys = invalidate_project_cache(&link.project_id);

@@ -7,6 +7,7 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::manager_changes;
 use crate::helpers::{
     data, error_code, server_timing_counts, spawn_app, spawn_app_with, token_for, token_with_role,
     TestApp, TestOptions,
@@ -149,18 +150,6 @@ async fn manager_of(app: &TestApp, id: &str) -> Option<Option<String>> {
         .map(|(m,)| m)
 }
 
-/// `(old, new, changed_by)` of every manager change of `id`, oldest first.
-async fn changes(app: &TestApp, id: &str) -> Vec<(Option<String>, Option<String>, String)> {
-    sqlx::query_as(
-        "SELECT old_manager_id, new_manager_id, changed_by FROM manager_changes
-         WHERE person_id = $1 ORDER BY created_at, id",
-    )
-    .bind(id)
-    .fetch_all(&app.db)
-    .await
-    .unwrap()
-}
-
 /// Asserts a refusal: FORBIDDEN with a message saying why.
 fn assert_forbidden(status: u16, body: &Value, why: &str, case: &str) {
     assert_eq!(
@@ -184,82 +173,76 @@ fn may_move_reports(caller: Caller) -> bool {
     )
 }
 
-#[tokio::test]
-async fn changing_a_manager_is_for_admins_and_the_managers_above() {
+/// Asserts a refusal that changed nothing: FORBIDDEN saying `why`, person
+/// `id` still under `manager`, no manager change recorded.
+async fn assert_refused_unchanged(
+    app: &TestApp,
+    (status, body): (u16, &Value),
+    why: &str,
+    id: &str,
+    manager: Option<&str>,
+    case: &str,
+) {
+    assert_forbidden(status, body, why, case);
+    assert_eq!(
+        manager_of(app, id).await,
+        Some(manager.map(str::to_string)),
+        "{case}"
+    );
+    assert!(manager_changes(app, id).await.is_empty(), "{case}");
+}
+
+/// Each caller moves a fresh report of the manager (named after `prefix`)
+/// to `new` of the org (`None` clears):
+/// admins and the managers above succeed, with the change recorded under
+/// their user; everyone else is refused and nothing changes.
+async fn each_caller_moves_a_report(tag: &str, prefix: &str, new: fn(&Org) -> Option<String>) {
     let app = spawn_policy_app("managers").await;
     let o = org(&app).await;
+    let new = new(&o);
 
     for caller in CALLERS {
-        let case = format!("change by {caller:?}");
-        let s = subject(&app, &format!("c{caller:?}"), Some(&o.manager)).await;
+        let case = format!("{tag} by {caller:?}");
+        let s = subject(&app, &format!("{prefix}{caller:?}"), Some(&o.manager)).await;
 
         let (status, body) = app
             .mutate_with_token(
                 &token(caller, &s),
                 "person.update",
-                update_input(&s.id, Some(&o.director)),
+                update_input(&s.id, new.as_deref()),
             )
             .await;
 
         if may_move_reports(caller) {
             assert_eq!(status, 200, "{case}: {body}");
-            assert_eq!(data(&body)["managerId"], json!(o.director), "{case}");
+            assert_eq!(data(&body)["managerId"], json!(new), "{case}");
             assert_eq!(
-                changes(&app, &s.id).await,
-                vec![(
-                    Some(o.manager.clone()),
-                    Some(o.director.clone()),
-                    clerk_user(caller, &s)
-                )],
+                manager_changes(&app, &s.id).await,
+                vec![(Some(o.manager.clone()), new.clone(), clerk_user(caller, &s))],
                 "{case}"
             );
         } else {
-            assert_forbidden(status, &body, NOT_ABOVE, &case);
-            assert_eq!(
-                manager_of(&app, &s.id).await,
-                Some(Some(o.manager.clone())),
-                "{case}"
-            );
-            assert!(changes(&app, &s.id).await.is_empty(), "{case}");
+            assert_refused_unchanged(
+                &app,
+                (status, &body),
+                NOT_ABOVE,
+                &s.id,
+                Some(&o.manager),
+                &case,
+            )
+            .await;
         }
     }
 }
 
 #[tokio::test]
+async fn changing_a_manager_is_for_admins_and_the_managers_above() {
+    each_caller_moves_a_report("change", "c", |o| Some(o.director.clone())).await;
+}
+
+#[tokio::test]
 async fn clearing_a_manager_is_for_admins_and_the_managers_above() {
-    let app = spawn_policy_app("managers").await;
-    let o = org(&app).await;
-
-    for caller in CALLERS {
-        let case = format!("clear by {caller:?}");
-        let s = subject(&app, &format!("x{caller:?}"), Some(&o.manager)).await;
-
-        let (status, body) = app
-            .mutate_with_token(
-                &token(caller, &s),
-                "person.update",
-                update_input(&s.id, None),
-            )
-            .await;
-
-        if may_move_reports(caller) {
-            assert_eq!(status, 200, "{case}: {body}");
-            assert_eq!(data(&body)["managerId"], Value::Null, "{case}");
-            assert_eq!(
-                changes(&app, &s.id).await,
-                vec![(Some(o.manager.clone()), None, clerk_user(caller, &s))],
-                "{case}"
-            );
-        } else {
-            assert_forbidden(status, &body, NOT_ABOVE, &case);
-            assert_eq!(
-                manager_of(&app, &s.id).await,
-                Some(Some(o.manager.clone())),
-                "{case}"
-            );
-            assert!(changes(&app, &s.id).await.is_empty(), "{case}");
-        }
-    }
+    each_caller_moves_a_report("clear", "x", |_| None).await;
 }
 
 #[tokio::test]
@@ -284,14 +267,12 @@ async fn only_an_admin_gives_a_manager_to_a_person_who_has_none() {
         if matches!(caller, Caller::AdminByRole | Caller::AdminByEnv) {
             assert_eq!(status, 200, "{case}: {body}");
             assert_eq!(
-                changes(&app, &s.id).await,
+                manager_changes(&app, &s.id).await,
                 vec![(None, Some(o.manager.clone()), clerk_user(caller, &s))],
                 "{case}"
             );
         } else {
-            assert_forbidden(status, &body, NO_MANAGER, &case);
-            assert_eq!(manager_of(&app, &s.id).await, Some(None), "{case}");
-            assert!(changes(&app, &s.id).await.is_empty(), "{case}");
+            assert_refused_unchanged(&app, (status, &body), NO_MANAGER, &s.id, None, &case).await;
         }
     }
 }
@@ -314,7 +295,7 @@ async fn deleting_a_person_with_reports_is_for_admins_and_the_managers_above() {
             assert_eq!(manager_of(&app, &s.id).await, None, "{case}");
             assert_eq!(manager_of(&app, &s.report).await, Some(None), "{case}");
             assert_eq!(
-                changes(&app, &s.report).await,
+                manager_changes(&app, &s.report).await,
                 vec![(None, None, clerk_user(caller, &s))],
                 "{case}"
             );
@@ -330,7 +311,7 @@ async fn deleting_a_person_with_reports_is_for_admins_and_the_managers_above() {
                 Some(Some(s.id.clone())),
                 "{case}: its report still reports to it"
             );
-            assert!(changes(&app, &s.report).await.is_empty(), "{case}");
+            assert!(manager_changes(&app, &s.report).await.is_empty(), "{case}");
         }
     }
 }
@@ -379,13 +360,13 @@ async fn creating_a_person_with_a_manager_and_editing_other_fields_stay_open() {
         assert_eq!(created, 200, "{case} create: {created_body}");
         let new_id = data(&created_body)["id"].as_str().unwrap();
         assert_eq!(
-            changes(&app, new_id).await,
+            manager_changes(&app, new_id).await,
             vec![(None, Some(o.director.clone()), clerk_user(caller, &s))],
             "{case}"
         );
         assert_eq!(edited, 200, "{case} edit: {edited_body}");
         assert_eq!(data(&edited_body)["firstName"], "Moved", "{case}");
-        assert!(changes(&app, &s.id).await.is_empty(), "{case}");
+        assert!(manager_changes(&app, &s.id).await.is_empty(), "{case}");
     }
 }
 
@@ -418,7 +399,7 @@ async fn a_refused_caller_learns_nothing_about_loops() {
         allowed_body["error"]["message"],
         enghub::hierarchy::CYCLE_MESSAGE
     );
-    assert!(changes(&app, &o.director).await.is_empty());
+    assert!(manager_changes(&app, &o.director).await.is_empty());
 }
 
 #[tokio::test]
@@ -445,7 +426,7 @@ async fn the_open_policy_lets_anyone_change_reporting_lines_as_the_original_did(
 
     assert_eq!(set, 200, "{set_body}");
     assert_eq!(
-        changes(&app, &top.id).await,
+        manager_changes(&app, &top.id).await,
         vec![(None, Some(o.manager.clone()), STRANGER.to_string())]
     );
     assert_eq!(changed, 200, "{changed_body}");
@@ -509,12 +490,15 @@ async fn nobody_can_make_themselves_a_directors_manager_to_read_their_notes() {
         )
         .await;
 
-    assert_forbidden(status, &body, NOT_ABOVE, "attack");
-    assert_eq!(
-        manager_of(&app, &o.director).await,
-        Some(Some(o.ceo.clone()))
-    );
-    assert!(changes(&app, &o.director).await.is_empty());
+    assert_refused_unchanged(
+        &app,
+        (status, &body),
+        NOT_ABOVE,
+        &o.director,
+        Some(&o.ceo),
+        "attack",
+    )
+    .await;
     let (read, read_body) = notes().await;
     assert_eq!((read, error_code(&read_body)), (403, "FORBIDDEN"));
     // The CEO still reads them.
@@ -751,7 +735,7 @@ async fn member_create_case(app: &TestApp, o: &Org, caller: Caller, old: bool) {
             "{case}"
         );
         assert_eq!(
-            changes(app, &s.id).await,
+            manager_changes(app, &s.id).await,
             vec![(old_manager, Some(new_manager), clerk_user(caller, &s))],
             "{case}"
         );
@@ -767,7 +751,7 @@ async fn member_create_case(app: &TestApp, o: &Org, caller: Caller, old: bool) {
             &case,
         );
         assert_eq!(manager_of(app, &s.id).await, Some(old_manager), "{case}");
-        assert!(changes(app, &s.id).await.is_empty(), "{case}");
+        assert!(manager_changes(app, &s.id).await.is_empty(), "{case}");
         let (_, _, members, teams) = member_state(app, &s.id).await;
         assert_eq!((members, teams), (0, 0), "{case}: no membership created");
     }
@@ -815,7 +799,7 @@ async fn member_update_case(app: &TestApp, o: &Org, caller: Caller, clear: bool)
             "{case}"
         );
         assert_eq!(
-            changes(app, &s.id).await,
+            manager_changes(app, &s.id).await,
             vec![(Some(o.manager.clone()), new_manager, clerk_user(caller, &s))],
             "{case}"
         );
@@ -831,7 +815,7 @@ async fn member_update_case(app: &TestApp, o: &Org, caller: Caller, clear: bool)
             Some(Some(o.manager.clone())),
             "{case}"
         );
-        assert!(changes(app, &s.id).await.is_empty(), "{case}");
+        assert!(manager_changes(app, &s.id).await.is_empty(), "{case}");
         assert_eq!(
             member_state(app, &s.id).await,
             (format!("Subjectmu{clear}{caller:?}"), None, 1, 0),
@@ -873,7 +857,7 @@ async fn team_member_create_of_a_new_person_with_a_manager_stays_open() {
         assert_eq!(status, 200, "{case}: {body}");
         let new_id = data(&body)["personId"].as_str().unwrap();
         assert_eq!(
-            changes(&app, new_id).await,
+            manager_changes(&app, new_id).await,
             vec![(None, Some(o.director.clone()), clerk_user(caller, &s))],
             "{case}"
         );
@@ -919,7 +903,7 @@ async fn the_open_policy_lets_anyone_change_reporting_lines_through_team_member(
 
     assert_eq!(set, 200, "{set_body}");
     assert_eq!(
-        changes(&app, &top.id).await,
+        manager_changes(&app, &top.id).await,
         vec![(None, Some(o.manager.clone()), STRANGER.to_string())]
     );
     assert_eq!(changed, 200, "{changed_body}");

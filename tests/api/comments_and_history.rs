@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::keys;
 use crate::helpers::{data, spawn_app, TestApp};
 
 const AUTHOR: &str = "user_author";
@@ -47,12 +48,7 @@ async fn comments_are_created_by_claimed_people_and_listed_newest_first_with_the
         second["author"],
         json!({"id": author, "firstName": "Author", "lastName": "Test", "imageUrl": null})
     );
-    let keys: Vec<&str> = second
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys(&second);
     assert_eq!(
         keys,
         [

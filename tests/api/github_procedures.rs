@@ -5,6 +5,7 @@ use enghub::dev::fakes::github::Scripted;
 use serde_json::json;
 
 use crate::github_support::*;
+use crate::helpers::keys;
 use crate::helpers::{data, error_code};
 
 #[tokio::test]
@@ -34,12 +35,7 @@ async fn get_by_project_id_returns_stats_sync_and_member_map_and_caches_them() {
     assert_eq!(first["githubUsername"], "ann");
     assert_eq!(first["commits"], 12);
     assert_eq!(first["projectId"], project.as_str());
-    let keys: Vec<&str> = first
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
+    let keys = keys(first);
     assert_eq!(
         keys,
         [

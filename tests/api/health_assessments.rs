@@ -4,8 +4,10 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::{count, mark};
 use crate::helpers::{data, error_code, spawn_app, TestApp, USER};
-use crate::projects::{count, create_project, field_errors, mark};
+use crate::helpers::{field_errors, keys};
+use crate::projects::create_project;
 
 const OTHER: &str = "user_test_bob";
 
@@ -49,12 +51,7 @@ async fn create_returns_id_and_project_records_the_author_and_invalidates() {
     let id = created["id"].clone();
     assert_eq!(created, json!({"id": id, "projectId": p}));
     let row = get(&app, &id).await;
-    let keys: Vec<&str> = row
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys(&row);
     assert_eq!(
         keys,
         [

@@ -174,6 +174,37 @@ pub struct TestOptions {
     pub extra_vars: Vec<(&'static str, String)>,
 }
 
+/// The environment of a test deployment: its database, the Upstash (bridge)
+/// at `upstash_url`, the test keys and key `prefix`.
+pub fn app_vars(
+    database_url: String,
+    upstash_url: String,
+    prefix: &str,
+) -> HashMap<String, String> {
+    [
+        ("DATABASE_URL", database_url),
+        ("UPSTASH_REDIS_REST_URL", upstash_url),
+        ("UPSTASH_REDIS_REST_TOKEN", BRIDGE_TOKEN.to_string()),
+        ("QSTASH_CURRENT_SIGNING_KEY", QSTASH_CURRENT.to_string()),
+        ("QSTASH_NEXT_SIGNING_KEY", QSTASH_NEXT.to_string()),
+        ("CLERK_JWT_KEY", clerk_keys().public_pem()),
+        (
+            "CLERK_AUTHORIZED_PARTIES",
+            "https://app.enghub.test".to_string(),
+        ),
+        ("ENGHUB_KEY_PREFIX", prefix.to_string()),
+        ("ENGHUB_PUBLIC_URL", PUBLIC_URL.to_string()),
+        (
+            "ENGHUB_ALLOWED_ORIGINS",
+            "https://app.enghub.test".to_string(),
+        ),
+        ("UPSTASH_TIMEOUT_MS", "1000".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(TestOptions { extra_vars: vec![] }).await
 }
@@ -193,28 +224,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     .await
     .expect("bridge starts");
     let prefix = format!("enghub-test-{}", random_suffix());
-    let mut vars: HashMap<String, String> = [
-        ("DATABASE_URL", database_url.clone()),
-        ("UPSTASH_REDIS_REST_URL", bridge.url()),
-        ("UPSTASH_REDIS_REST_TOKEN", BRIDGE_TOKEN.to_string()),
-        ("QSTASH_CURRENT_SIGNING_KEY", QSTASH_CURRENT.to_string()),
-        ("QSTASH_NEXT_SIGNING_KEY", QSTASH_NEXT.to_string()),
-        ("CLERK_JWT_KEY", clerk_keys().public_pem()),
-        (
-            "CLERK_AUTHORIZED_PARTIES",
-            "https://app.enghub.test".to_string(),
-        ),
-        ("ENGHUB_KEY_PREFIX", prefix.clone()),
-        ("ENGHUB_PUBLIC_URL", PUBLIC_URL.to_string()),
-        (
-            "ENGHUB_ALLOWED_ORIGINS",
-            "https://app.enghub.test".to_string(),
-        ),
-        ("UPSTASH_TIMEOUT_MS", "1000".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    let mut vars = app_vars(database_url.clone(), bridge.url(), &prefix);
     for (k, v) in options.extra_vars {
         vars.insert(k.to_string(), v);
     }
@@ -350,6 +360,87 @@ pub fn data(body: &Value) -> &Value {
     &body["result"]["data"]
 }
 
+/// The keys of `Row(Person)` on the wire, in order.
+pub const PERSON_ROW_KEYS: [&str; 14] = [
+    "id",
+    "firstName",
+    "lastName",
+    "callsign",
+    "email",
+    "githubUsername",
+    "gitlabUsername",
+    "imageUrl",
+    "clerkUserId",
+    "managerId",
+    "departmentId",
+    "titleId",
+    "createdAt",
+    "updatedAt",
+];
+
+/// The keys of `Row(KeyResult)` on the wire, in order.
+pub const KEY_RESULT_KEYS: [&str; 11] = [
+    "id",
+    "title",
+    "targetValue",
+    "currentValue",
+    "unit",
+    "status",
+    "sortOrder",
+    "milestoneId",
+    "quarterlyGoalId",
+    "createdAt",
+    "updatedAt",
+];
+
+/// `(old, new, changed_by)` of every manager change of `person`, oldest first.
+pub async fn manager_changes(
+    app: &TestApp,
+    person: &str,
+) -> Vec<(Option<String>, Option<String>, String)> {
+    sqlx::query_as(
+        "SELECT old_manager_id, new_manager_id, changed_by FROM manager_changes
+         WHERE person_id = $1 ORDER BY created_at, id",
+    )
+    .bind(person)
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
+}
+
+/// Fills a cache key with a marker so its deletion can be observed.
+pub async fn mark(app: &TestApp, rest: &str) -> String {
+    let key = app.key(rest);
+    app.redis_set(&key, r#"{"marker":true}"#).await;
+    key
+}
+
+/// The rows of `table` in the test database.
+pub async fn count(app: &TestApp, table: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    n
+}
+
+/// `data` of a mutation that must succeed.
+pub async fn ok(app: &TestApp, path: &str, input: Value) -> Value {
+    let (status, body) = app.mutate(path, input).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    data(&body).clone()
+}
+
+/// `error.data.zodError.fieldErrors` of an error envelope.
+pub fn field_errors(body: &Value) -> &Value {
+    &body["error"]["data"]["zodError"]["fieldErrors"]
+}
+
+/// The keys of JSON object `v`, in their order (the wire order).
+pub fn keys(v: &Value) -> Vec<&str> {
+    v.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
 /// `data.code` of an error envelope.
 pub fn error_code(body: &Value) -> &str {
     body["error"]["data"]["code"].as_str().unwrap_or("<none>")
@@ -367,6 +458,18 @@ pub fn server_timing_counts(header: &str) -> (u64, u64) {
             .unwrap_or(u64::MAX)
     };
     (count("upstash"), count("postgres"))
+}
+
+/// `(status, JSON body, Server-Timing header or "")` of a response.
+async fn timed_parts(res: reqwest::Response) -> (u16, Value, String) {
+    let status = res.status().as_u16();
+    let timing = res
+        .headers()
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    (status, json_body(res).await, timing)
 }
 
 impl TestApp {
@@ -394,14 +497,7 @@ impl TestApp {
             .send()
             .await
             .expect("request sent");
-        let status = res.status().as_u16();
-        let timing = res
-            .headers()
-            .get("server-timing")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        (status, json_body(res).await, timing)
+        timed_parts(res).await
     }
 
     /// `POST` of one mutation as Clerk user `user`.
@@ -439,14 +535,7 @@ impl TestApp {
             .send()
             .await
             .expect("request sent");
-        let status = res.status().as_u16();
-        let timing = res
-            .headers()
-            .get("server-timing")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        (status, json_body(res).await, timing)
+        timed_parts(res).await
     }
 
     /// The members of the Redis set at `key` (full key), sorted.

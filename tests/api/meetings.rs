@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::keys;
 use crate::helpers::{data, error_code, spawn_app, TestApp};
 
 /// CEO → VP → {Manager, Peer}; Manager → Employee; Stranger alone at the top.
@@ -523,12 +524,7 @@ async fn templates_are_listed_newest_first_and_cached_for_a_day() {
     let list = data(&body).as_array().unwrap();
     assert_eq!(list[0]["id"], json!(second));
     assert_eq!(list[1]["id"], json!(first));
-    let keys: Vec<&str> = list[0]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys(&list[0]);
     assert_eq!(keys, ["id", "name", "description", "authorId", "updatedAt"]);
     let ttl = app.redis_ttl(&key).await;
     assert!((86_000..=86_400).contains(&ttl), "ttl {ttl}");

@@ -2,7 +2,6 @@
 //! Each scenario stops the test's REST bridge around the write and starts it
 //! again on the same port afterwards.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -12,8 +11,7 @@ use enghub::dev::bridge::{Bridge, BridgeConfig};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    clerk_keys, data, error_code, redis_url, server_url, spawn_app, TestApp, BRIDGE_TOKEN,
-    PUBLIC_URL, QSTASH_CURRENT, QSTASH_NEXT,
+    app_vars, data, error_code, redis_url, server_url, spawn_app, TestApp, BRIDGE_TOKEN,
 };
 
 /// Stops the bridge; returns its address for [`resume`].
@@ -260,28 +258,11 @@ async fn writes_committed_during_an_outage_are_read_on_the_first_request_after_i
 
 /// A second instance of the deployment (same database, Upstash and prefix).
 async fn second_instance(app: &TestApp) -> (String, tokio::task::JoinHandle<()>) {
-    let vars: HashMap<String, String> = [
-        ("DATABASE_URL", format!("{}/{}", server_url(), app.db_name)),
-        ("UPSTASH_REDIS_REST_URL", app.bridge().url()),
-        ("UPSTASH_REDIS_REST_TOKEN", BRIDGE_TOKEN.to_string()),
-        ("QSTASH_CURRENT_SIGNING_KEY", QSTASH_CURRENT.to_string()),
-        ("QSTASH_NEXT_SIGNING_KEY", QSTASH_NEXT.to_string()),
-        ("CLERK_JWT_KEY", clerk_keys().public_pem()),
-        (
-            "CLERK_AUTHORIZED_PARTIES",
-            "https://app.enghub.test".to_string(),
-        ),
-        ("ENGHUB_KEY_PREFIX", app.prefix.clone()),
-        ("ENGHUB_PUBLIC_URL", PUBLIC_URL.to_string()),
-        (
-            "ENGHUB_ALLOWED_ORIGINS",
-            "https://app.enghub.test".to_string(),
-        ),
-        ("UPSTASH_TIMEOUT_MS", "1000".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    let vars = app_vars(
+        format!("{}/{}", server_url(), app.db_name),
+        app.bridge().url(),
+        &app.prefix,
+    );
     let instance = Instance::from_config(Config::from_vars(&vars));
     let (addr, server) = enghub::dev::server::spawn("127.0.0.1:0".parse().unwrap(), instance)
         .await

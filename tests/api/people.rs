@@ -4,6 +4,10 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::keys;
+use crate::helpers::manager_changes;
+use crate::helpers::mark;
+use crate::helpers::PERSON_ROW_KEYS;
 use crate::helpers::{data, error_code, spawn_app, TestApp, USER};
 
 fn input(first: &str, email: &str) -> Value {
@@ -14,27 +18,6 @@ async fn create(app: &TestApp, body: Value) -> Value {
     let (status, res) = app.mutate("person.create", body).await;
     assert_eq!(status, 200, "{res}");
     data(&res).clone()
-}
-
-async fn manager_changes(
-    app: &TestApp,
-    person: &str,
-) -> Vec<(Option<String>, Option<String>, String)> {
-    sqlx::query_as(
-        "SELECT old_manager_id, new_manager_id, changed_by FROM manager_changes
-         WHERE person_id = $1 ORDER BY created_at, id",
-    )
-    .bind(person)
-    .fetch_all(&app.db)
-    .await
-    .unwrap()
-}
-
-/// Fills a cache key with a marker so its deletion can be observed.
-async fn mark(app: &TestApp, rest: &str) -> String {
-    let key = app.key(rest);
-    app.redis_set(&key, r#"{"marker":true}"#).await;
-    key
 }
 
 #[tokio::test]
@@ -49,31 +32,8 @@ async fn create_returns_the_row_with_empty_optionals_as_null() {
     )
     .await;
 
-    let keys: Vec<&str> = person
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(
-        keys,
-        [
-            "id",
-            "firstName",
-            "lastName",
-            "callsign",
-            "email",
-            "githubUsername",
-            "gitlabUsername",
-            "imageUrl",
-            "clerkUserId",
-            "managerId",
-            "departmentId",
-            "titleId",
-            "createdAt",
-            "updatedAt"
-        ]
-    );
+    let keys = keys(&person);
+    assert_eq!(keys, PERSON_ROW_KEYS);
     assert_eq!(person["callsign"], Value::Null);
     assert_eq!(person["githubUsername"], "ada");
     assert_eq!(person["managerId"], Value::Null);

@@ -3,8 +3,10 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::{count, mark};
 use crate::helpers::{data, error_code, spawn_app, TestApp};
-use crate::projects::{count, create_project, field_errors, mark};
+use crate::helpers::{field_errors, keys};
+use crate::projects::create_project;
 
 async fn project(app: &TestApp) -> String {
     create_project(app, "Apollo").await["id"]
@@ -35,12 +37,7 @@ async fn create_returns_the_row_and_invalidates_the_project() {
 
     let link = create_link(&app, &p, "Doc").await;
 
-    let keys: Vec<&str> = link
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys(&link);
     assert_eq!(keys, ["id", "label", "url", "projectId"]);
     assert_eq!(link["url"], "https://x.io/Doc");
     assert_eq!(link["projectId"], json!(p));

@@ -5,37 +5,16 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::KEY_RESULT_KEYS;
+use crate::helpers::{count, mark};
 use crate::helpers::{data, error_code, server_timing_counts, spawn_app, token_for, TestApp, USER};
+use crate::helpers::{field_errors, keys};
 
 /// Creates a project through the API; returns the row.
 pub async fn create_project(app: &TestApp, name: &str) -> Value {
     let (status, body) = app.mutate("project.create", json!({"name": name})).await;
     assert_eq!(status, 200, "{body}");
     data(&body).clone()
-}
-
-/// Fills a cache key with a marker so its deletion can be observed.
-pub async fn mark(app: &TestApp, rest: &str) -> String {
-    let key = app.key(rest);
-    app.redis_set(&key, r#"{"marker":true}"#).await;
-    key
-}
-
-/// `zodError.fieldErrors` of an error envelope.
-pub fn field_errors(body: &Value) -> &Value {
-    &body["error"]["data"]["zodError"]["fieldErrors"]
-}
-
-pub async fn count(app: &TestApp, table: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {table}"))
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    n
-}
-
-fn keys_of(v: &Value) -> Vec<&str> {
-    v.as_object().unwrap().keys().map(String::as_str).collect()
 }
 
 const PROJECT_KEYS: [&str; 8] = [
@@ -97,7 +76,7 @@ async fn create_returns_the_row_with_empty_urls_as_null_and_invalidates_the_list
 
     assert_eq!(status, 200, "{body}");
     let p = data(&body);
-    assert_eq!(keys_of(p), PROJECT_KEYS);
+    assert_eq!(keys(p), PROJECT_KEYS);
     assert_eq!(p["description"], Value::Null);
     assert_eq!(p["githubUrl"], Value::Null);
     assert_eq!(p["gitlabUrl"], "https://gitlab.com/a/b");
@@ -198,7 +177,7 @@ async fn update_keeps_an_absent_description_clears_absent_urls_and_invalidates_e
 
     assert_eq!(status, 200, "{body}");
     let p = data(&body);
-    assert_eq!(keys_of(p), PROJECT_KEYS);
+    assert_eq!(keys(p), PROJECT_KEYS);
     assert_eq!(p["name"], "Artemis");
     assert_eq!(p["description"], "Moon");
     assert_eq!(p["githubUrl"], Value::Null);
@@ -287,7 +266,7 @@ async fn get_all_lists_newest_first_with_only_the_newest_assessment_and_is_cache
     assert_eq!(list[0]["healthAssessments"], json!([]));
     let mut expected_keys = PROJECT_KEYS.to_vec();
     expected_keys.push("healthAssessments");
-    assert_eq!(keys_of(&list[1]), expected_keys);
+    assert_eq!(keys(&list[1]), expected_keys);
     let newest = &list[1]["healthAssessments"];
     assert_eq!(newest.as_array().unwrap().len(), 1);
     assert_eq!(newest[0]["id"], "h2");
@@ -343,7 +322,7 @@ async fn list_pages_newest_first_counts_all_and_matches_search_literally() {
     assert_eq!(names(&page), ["a_b", "100 done"].map(String::from));
     assert_eq!(data(&page)["totalCount"], 5);
     assert_eq!(
-        keys_of(&data(&page)["items"][0]).last(),
+        keys(&data(&page)["items"][0]).last(),
         Some(&"healthAssessments")
     );
     assert_eq!(names(&percent), ["100% done"].map(String::from));
@@ -476,7 +455,7 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
         "quarterlyGoals",
         "links",
     ]);
-    assert_eq!(keys_of(p), top);
+    assert_eq!(keys(p), top);
     assert_eq!(p["updatedAt"], "2025-01-02T03:04:05.678Z");
     let ids = |v: &Value| -> Vec<String> {
         v.as_array()
@@ -491,7 +470,7 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
         json!({"type": "doc"})
     );
     assert_eq!(
-        keys_of(&p["healthAssessments"][0])[..5],
+        keys(&p["healthAssessments"][0])[..5],
         [
             "id",
             "projectId",
@@ -510,10 +489,10 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
     assert_eq!(ids(&p["teamMembers"]), ["m2", "m1"]);
     let zoe = &p["teamMembers"][1];
     assert_eq!(
-        keys_of(zoe),
+        keys(zoe),
         ["id", "personId", "projectId", "person", "teamMemberships"]
     );
-    let person_keys = keys_of(&zoe["person"]);
+    let person_keys = keys(&zoe["person"]);
     assert_eq!(person_keys[0], "id");
     assert_eq!(
         &person_keys[person_keys.len() - 4..],
@@ -547,7 +526,7 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
     assert_eq!(ids(&p["milestones"]), ["ms-first", "ms-late", "ms-second"]);
     let first = &p["milestones"][0];
     assert_eq!(
-        keys_of(first),
+        keys(first),
         [
             "id",
             "title",
@@ -573,37 +552,19 @@ async fn get_by_id_returns_the_whole_project_detail_in_the_original_shape_and_or
                 "person": {"id": "pz", "firstName": "Zoe", "lastName": "Zimmer", "imageUrl": "https://img/z"}}])
     );
     assert_eq!(ids(&first["keyResults"]), ["k1", "k2"]);
-    assert_eq!(
-        keys_of(&first["keyResults"][0]),
-        [
-            "id",
-            "title",
-            "targetValue",
-            "currentValue",
-            "unit",
-            "status",
-            "sortOrder",
-            "milestoneId",
-            "quarterlyGoalId",
-            "createdAt",
-            "updatedAt"
-        ]
-    );
+    assert_eq!(keys(&first["keyResults"][0]), KEY_RESULT_KEYS);
     assert_eq!(first["keyResults"][1]["currentValue"], json!(2.5));
     let serialized = serde_json::to_string(&first["keyResults"][1]).unwrap();
     assert!(serialized.contains("\"targetValue\":10,"), "{serialized}");
     // Two levels only: the child carries no `children`.
     assert_eq!(ids(&first["children"]), ["ms-child"]);
     let child = &first["children"][0];
-    assert_eq!(keys_of(child).last(), Some(&"keyResults"));
+    assert_eq!(keys(child).last(), Some(&"keyResults"));
     assert_eq!(child["assignments"][0]["person"]["firstName"], "Abe");
     assert_eq!(child["parentId"], "ms-first");
 
     let goal = &p["quarterlyGoals"][0];
-    assert_eq!(
-        keys_of(goal)[..4],
-        ["id", "title", "description", "quarter"]
-    );
+    assert_eq!(keys(goal)[..4], ["id", "title", "description", "quarter"]);
     assert_eq!(goal["quarter"], "Q1 2026");
     assert_eq!(goal["assignments"][0]["quarterlyGoalId"], "g1");
     assert_eq!(goal["keyResults"][0]["quarterlyGoalId"], "g1");

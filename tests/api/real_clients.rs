@@ -26,39 +26,31 @@ async fn a_local_qstash_delivery_to_the_plain_http_url_verifies_without_settings
         .unwrap()
         .as_secs();
     let body = r#"{"projectId":"p1"}"#;
-    let signature = sign_qstash(
-        QSTASH_CURRENT,
-        &url,
-        body.as_bytes(),
-        now,
-        Default::default(),
-    );
-    let req = app
-        .http
-        .post(&url)
-        .header("content-type", "application/json")
-        .header("upstash-signature", signature)
-        .body(body);
-    let (status, res) = app.send(req).await;
+    // A delivery signed for the plain-HTTP `url`, through a proxy that says
+    // which scheme the client used (`None`: no proxy).
+    let deliver = |forwarded_proto: Option<&'static str>| {
+        let signature = sign_qstash(
+            QSTASH_CURRENT,
+            &url,
+            body.as_bytes(),
+            now,
+            Default::default(),
+        );
+        let mut req = app
+            .http
+            .post(&url)
+            .header("content-type", "application/json");
+        if let Some(proto) = forwarded_proto {
+            req = req.header("x-forwarded-proto", proto);
+        }
+        app.send(req.header("upstash-signature", signature).body(body))
+    };
+    let (status, res) = deliver(None).await;
     // Past verification: an unknown project is a permanent failure, not a 401.
     assert_eq!(status, 489, "{res}");
 
     // A proxy in front that terminated TLS says so; then https is expected.
-    let signature = sign_qstash(
-        QSTASH_CURRENT,
-        &url,
-        body.as_bytes(),
-        now,
-        Default::default(),
-    );
-    let req = app
-        .http
-        .post(&url)
-        .header("content-type", "application/json")
-        .header("x-forwarded-proto", "https")
-        .header("upstash-signature", signature)
-        .body(body);
-    let (status, res) = app.send(req).await;
+    let (status, res) = deliver(Some("https")).await;
     assert_eq!(status, 401, "{res}");
 }
 

@@ -5,7 +5,10 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::KEY_RESULT_KEYS;
+use crate::helpers::{count, mark, ok};
 use crate::helpers::{data, error_code, spawn_app, TestApp};
+use crate::helpers::{field_errors, keys};
 
 async fn exec(app: &TestApp, sql: &str, binds: &[&str]) {
     let mut q = sqlx::query(sql);
@@ -37,35 +40,6 @@ async fn projects(app: &TestApp) -> (String, String, String) {
         .await;
     }
     (ann, bob, cy)
-}
-
-/// Fills a cache key with a marker so its deletion can be observed.
-async fn mark(app: &TestApp, rest: &str) -> String {
-    let key = app.key(rest);
-    app.redis_set(&key, r#"{"marker":true}"#).await;
-    key
-}
-
-async fn ok(app: &TestApp, path: &str, input: Value) -> Value {
-    let (status, body) = app.mutate(path, input).await;
-    assert_eq!(status, 200, "{path}: {body}");
-    data(&body).clone()
-}
-
-fn keys(v: &Value) -> Vec<&str> {
-    v.as_object().unwrap().keys().map(String::as_str).collect()
-}
-
-fn field_errors(body: &Value) -> &Value {
-    &body["error"]["data"]["zodError"]["fieldErrors"]
-}
-
-async fn count(app: &TestApp, table: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {table}"))
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    n
 }
 
 const MILESTONE_KEYS: [&str; 10] = [
@@ -309,22 +283,7 @@ async fn get_by_project_id_returns_two_levels_ordered_with_assignees_and_key_res
         ["id", "firstName", "lastName", "imageUrl"]
     );
     let kr = &c["keyResults"][0];
-    assert_eq!(
-        keys(kr),
-        [
-            "id",
-            "title",
-            "targetValue",
-            "currentValue",
-            "unit",
-            "status",
-            "sortOrder",
-            "milestoneId",
-            "quarterlyGoalId",
-            "createdAt",
-            "updatedAt"
-        ]
-    );
+    assert_eq!(keys(kr), KEY_RESULT_KEYS);
     assert_eq!(kr["targetValue"], json!(10), "written as JS writes 10.0");
     assert_eq!(kr["currentValue"], json!(0));
     assert_eq!(c["keyResults"][1]["targetValue"], json!(2.5));

@@ -5,7 +5,10 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::keys;
+use crate::helpers::PERSON_ROW_KEYS;
 use crate::helpers::{data, error_code, server_timing_counts, spawn_app, token_for, TestApp};
+use crate::helpers::{mark, ok};
 
 async fn exec(app: &TestApp, sql: &str, binds: &[&str]) {
     let mut q = sqlx::query(sql);
@@ -57,12 +60,6 @@ fn member(first: &str, last: &str, email: &str) -> Value {
            "departmentId": "d1"})
 }
 
-async fn ok(app: &TestApp, path: &str, input: Value) -> Value {
-    let (status, body) = app.mutate(path, input).await;
-    assert_eq!(status, 200, "{path}: {body}");
-    data(&body).clone()
-}
-
 /// [`ok`] as an org admin, for manager changes the access policy leaves to
 /// admins (`tests/api/access_policy.rs` covers who else may make them).
 async fn ok_as_admin(app: &TestApp, path: &str, input: Value) -> Value {
@@ -71,25 +68,13 @@ async fn ok_as_admin(app: &TestApp, path: &str, input: Value) -> Value {
     data(&body).clone()
 }
 
-async fn mark(app: &TestApp, rest: &str) -> String {
-    let key = app.key(rest);
-    app.redis_set(&key, r#"{"marker":true}"#).await;
-    key
-}
-
-fn keys(v: &Value) -> Vec<&str> {
-    v.as_object().unwrap().keys().map(String::as_str).collect()
-}
-
+/// `(old, new)` of every manager change of `person`, oldest first.
 async fn manager_changes(app: &TestApp, person: &str) -> Vec<(Option<String>, Option<String>)> {
-    sqlx::query_as(
-        "SELECT old_manager_id, new_manager_id FROM manager_changes
-         WHERE person_id = $1 ORDER BY created_at, id",
-    )
-    .bind(person)
-    .fetch_all(&app.db)
-    .await
-    .unwrap()
+    crate::helpers::manager_changes(app, person)
+        .await
+        .into_iter()
+        .map(|(old, new, _)| (old, new))
+        .collect()
 }
 
 #[tokio::test]
@@ -143,25 +128,7 @@ async fn create_makes_the_person_and_member_and_views_show_them_by_last_name() {
     let p = &view["person"];
     assert_eq!(
         keys(p),
-        [
-            "id",
-            "firstName",
-            "lastName",
-            "callsign",
-            "email",
-            "githubUsername",
-            "gitlabUsername",
-            "imageUrl",
-            "clerkUserId",
-            "managerId",
-            "departmentId",
-            "titleId",
-            "createdAt",
-            "updatedAt",
-            "manager",
-            "department",
-            "title"
-        ]
+        [&PERSON_ROW_KEYS[..], &["manager", "department", "title"]].concat()
     );
     assert_eq!(p["callsign"], Value::Null);
     // Dates of the person fragment are ISO strings (`db::time`), not epoch numbers.

@@ -5,8 +5,10 @@
 
 use serde_json::{json, Value};
 
+use crate::helpers::{count, mark};
 use crate::helpers::{data, error_code, spawn_app, TestApp};
-use crate::projects::{count, create_project, field_errors, mark};
+use crate::helpers::{field_errors, keys};
+use crate::projects::create_project;
 
 async fn project(app: &TestApp) -> String {
     create_project(app, "Apollo").await["id"]
@@ -105,12 +107,7 @@ async fn get_by_project_id_orders_by_name_with_membership_counts() {
     let mut beta_counted = beta.clone();
     beta_counted["_count"] = json!({"memberships": 2});
     assert_eq!(data(&body), &json!([alpha_counted, beta_counted]));
-    let keys: Vec<&str> = data(&body)[0]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys(&data(&body)[0]);
     assert_eq!(
         keys,
         [
