@@ -6,8 +6,10 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{data, error_code, server_timing_counts, spawn_app, token_for, TestApp, USER};
-use crate::projects::{create_project, field_errors, mark};
+use crate::helpers::{
+    data, error_code, field_errors, mark, server_timing_counts, spawn_app, token_for, TestApp, USER,
+};
+use crate::projects::create_project;
 
 async fn project(app: &TestApp, name: &str) -> String {
     create_project(app, name).await["id"]
