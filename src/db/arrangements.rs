@@ -14,7 +14,7 @@ use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
 
-use super::people::{DEPARTMENT_OF_P, PERSON_FIELDS, TITLE_OF_P};
+use super::people::{DEPARTMENT_OF_P, PERSON_FIELDS_ISO, TITLE_OF_P};
 use super::{new_id, time};
 
 /// `Row(TeamArrangement)`.
@@ -65,19 +65,13 @@ pub struct TeamContext {
     pub is_active: bool,
 }
 
-macro_rules! iso {
-    ($col:expr) => {
-        concat!("to_char(", $col, r#", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#)
-    };
-}
-
 /// `Row(TeamArrangement)` of alias `a` as JSON arguments.
 const ARRANGEMENT_JSON: &str = concat!(
     "'id', a.id, 'name', a.name, 'isActive', a.is_active, 'projectId', a.project_id, ",
     "'createdAt', ",
-    iso!("a.created_at"),
+    crate::js_iso_sql!("a.created_at"),
     ", 'updatedAt', ",
-    iso!("a.updated_at")
+    crate::js_iso_sql!("a.updated_at")
 );
 
 /// `Row(ArrangementTeam)` of alias `at` as JSON arguments.
@@ -112,7 +106,7 @@ pub async fn list_for_project(
 fn member_json() -> String {
     format!(
         "json_build_object('id', tm.id, 'personId', tm.person_id, 'projectId', tm.project_id, \
-         'person', json_build_object({PERSON_FIELDS}, {DEPARTMENT_OF_P}, {TITLE_OF_P}))"
+         'person', json_build_object({PERSON_FIELDS_ISO}, {DEPARTMENT_OF_P}, {TITLE_OF_P}))"
     )
 }
 

@@ -221,6 +221,20 @@ pub(crate) const PERSON_FIELDS: &str = concat!(
     iso!("p.updated_at")
 );
 
+/// [`PERSON_FIELDS`] with its dates printed in SQL ([`crate::js_iso_sql!`]),
+/// for views answered as untyped JSON (the project detail, arrangements),
+/// where epoch milliseconds would reach the client as numbers.
+pub(crate) const PERSON_FIELDS_ISO: &str = concat!(
+    "'id', p.id, 'firstName', p.first_name, 'lastName', p.last_name, 'callsign', p.callsign, ",
+    "'email', p.email, 'githubUsername', p.github_username, 'gitlabUsername', p.gitlab_username, ",
+    "'imageUrl', p.image_url, 'clerkUserId', p.clerk_user_id, 'managerId', p.manager_id, ",
+    "'departmentId', p.role_id, 'titleId', p.title_id, ",
+    "'createdAt', ",
+    crate::js_iso_sql!("p.created_at"),
+    ", 'updatedAt', ",
+    crate::js_iso_sql!("p.updated_at")
+);
+
 /// `department` (`Row(Department) | null`) of person `p`, as JSON arguments.
 pub(crate) const DEPARTMENT_OF_P: &str =
     "'department', (SELECT json_build_object('id', d.id, 'name', d.name, 'color', d.color) \

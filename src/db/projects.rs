@@ -11,7 +11,7 @@
 //! The views are returned as JSON values, not typed rows: key order is the
 //! SQL's (serde_json keeps it), numbers keep Postgres' text (`10`, not
 //! `10.0`), and dates are printed by Postgres in `toISOString` form
-//! ([`iso!`], the API's one date format; the roadmap trees are
+//! ([`crate::js_iso_sql!`], the API's one date format; the roadmap trees are
 //! [`roadmap::RoadmapTable::project_nodes_json`]), so the value can go to the
 //! cache and the client as is.
 
@@ -22,18 +22,9 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 
 use super::paging::SearchPage;
-use super::people::{DEPARTMENT_OF_P, TITLE_OF_P};
+use super::people::{DEPARTMENT_OF_P, PERSON_FIELDS_ISO, TITLE_OF_P};
 use super::sql::PgQueryAs;
 use super::{roadmap, time};
-
-/// A `timestamp(3)` printed by Postgres as JS `toISOString` does, with the
-/// API's one date format ([`crate::js_iso_sql!`], the SQL twin of
-/// [`time::to_iso`]: `0000-…`, `-000001-…`, `+010000-…` included).
-macro_rules! iso {
-    ($col:expr) => {
-        crate::js_iso_sql!($col)
-    };
-}
 
 /// `Row(Project)`.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -59,22 +50,9 @@ const PROJECT_FIELDS: &str = concat!(
     "'id', pr.id, 'name', pr.name, 'description', pr.description, ",
     "'githubUrl', pr.github_url, 'gitlabUrl', pr.gitlab_url, 'imageUrl', pr.image_url, ",
     "'createdAt', ",
-    iso!("pr.created_at"),
+    crate::js_iso_sql!("pr.created_at"),
     ", 'updatedAt', ",
-    iso!("pr.updated_at")
-);
-
-/// `Row(Person)` of alias `p` as JSON arguments (dates printed here, like
-/// every other date of these views).
-const PERSON_FIELDS: &str = concat!(
-    "'id', p.id, 'firstName', p.first_name, 'lastName', p.last_name, 'callsign', p.callsign, ",
-    "'email', p.email, 'githubUsername', p.github_username, 'gitlabUsername', p.gitlab_username, ",
-    "'imageUrl', p.image_url, 'clerkUserId', p.clerk_user_id, 'managerId', p.manager_id, ",
-    "'departmentId', p.role_id, 'titleId', p.title_id, ",
-    "'createdAt', ",
-    iso!("p.created_at"),
-    ", 'updatedAt', ",
-    iso!("p.updated_at")
+    crate::js_iso_sql!("pr.updated_at")
 );
 
 /// `Row(HealthAssessment)` of alias `h`, as one JSON expression.
@@ -91,9 +69,9 @@ pub(crate) const ASSESSMENT_JSON: &str = concat!(
     "'productVibeStatus', h.product_vibe_status, 'productVibeNotes', h.product_vibe_notes, ",
     "'designVibeStatus', h.design_vibe_status, 'designVibeNotes', h.design_vibe_notes, ",
     "'createdAt', ",
-    iso!("h.created_at"),
+    crate::js_iso_sql!("h.created_at"),
     ", 'updatedAt', ",
-    iso!("h.updated_at"),
+    crate::js_iso_sql!("h.updated_at"),
     ")"
 );
 
@@ -164,7 +142,7 @@ fn detail_json() -> String {
             FROM teams t WHERE t.project_id = pr.id), '[]'::json), \
          'teamMembers', COALESCE((SELECT json_agg(json_build_object(\
               'id', tm.id, 'personId', tm.person_id, 'projectId', tm.project_id, \
-              'person', json_build_object({PERSON_FIELDS}, {DEPARTMENT_OF_P}, {TITLE_OF_P}), \
+              'person', json_build_object({PERSON_FIELDS_ISO}, {DEPARTMENT_OF_P}, {TITLE_OF_P}), \
               'teamMemberships', COALESCE((SELECT json_agg(json_build_object(\
                   'id', ms.id, 'teamId', ms.team_id, 'teamMemberId', ms.team_member_id, \
                   'team', {member_team}) ORDER BY ms.id) \

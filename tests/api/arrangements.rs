@@ -331,6 +331,9 @@ async fn get_by_id_orders_teams_and_assignments_and_lists_unassigned_members_by_
     let person = &detail["teams"][0]["assignments"][0]["teamMember"]["person"];
     assert_eq!(person["lastName"], json!("Adams"));
     assert!(person.get("department").is_some() && person.get("title").is_some());
+    // Dates as the API prints every date (toISOString), not epoch numbers.
+    let created = person["createdAt"].as_str().expect("an ISO string");
+    assert!(enghub::db::time::parse(created).is_some(), "{created}");
     let unassigned: Vec<&Value> = detail["unassignedMembers"]
         .as_array()
         .unwrap()
