@@ -7,7 +7,8 @@
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    data, error_code, field_errors, mark, server_timing_counts, spawn_app, token_for, TestApp, USER,
+    data, error_code, field_errors, mark, ok, server_timing_counts, spawn_app, token_for, TestApp,
+    USER,
 };
 use crate::projects::create_project;
 
@@ -63,12 +64,6 @@ async fn join(app: &TestApp, team: &str, member: &str) {
         .execute(&app.db)
         .await
         .unwrap();
-}
-
-async fn ok(app: &TestApp, path: &str, input: Value) -> Value {
-    let (status, body) = app.mutate(path, input).await;
-    assert_eq!(status, 200, "{path}: {body}");
-    data(&body).clone()
 }
 
 async fn get(app: &TestApp, path: &str, input: Value) -> Value {

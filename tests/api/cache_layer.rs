@@ -8,20 +8,11 @@ use enghub::upstash::Command;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
-use crate::helpers::{data, spawn_app, token_for, TestApp, USER};
+use crate::helpers::{data, server_timing_counts, spawn_app, token_for, TestApp, USER};
 
 /// `(upstash round trips, postgres queries)` from a response's Server-Timing.
 fn costs(res: &reqwest::Response) -> (u64, u64) {
-    let header = res.headers()["server-timing"].to_str().unwrap().to_string();
-    let count = |name: &str| -> u64 {
-        let part = header
-            .split(", ")
-            .find(|p| p.starts_with(name))
-            .unwrap_or_else(|| panic!("{name} in {header}"));
-        let desc = part.split("desc=\"").nth(1).unwrap();
-        desc.split(' ').next().unwrap().parse().unwrap()
-    };
-    (count("upstash"), count("postgres"))
+    server_timing_counts(res.headers()["server-timing"].to_str().unwrap())
 }
 
 async fn get(app: &TestApp, path_and_query: &str) -> reqwest::Response {

@@ -446,16 +446,18 @@ pub fn error_code(body: &Value) -> &str {
     body["error"]["data"]["code"].as_str().unwrap_or("<none>")
 }
 
-/// `(upstash round trips, postgres queries)` of a `Server-Timing` header.
+/// `(upstash round trips, postgres queries)` of a `Server-Timing` header;
+/// panics when a count is missing, so two costs compared with each other can
+/// never be equal by both being absent.
 pub fn server_timing_counts(header: &str) -> (u64, u64) {
-    let count = |label: &str| {
+    let count = |label: &str| -> u64 {
         header
             .split(',')
             .find(|part| part.trim().starts_with(label))
             .and_then(|part| part.split("desc=\"").nth(1))
             .and_then(|d| d.split_whitespace().next())
             .and_then(|n| n.parse().ok())
-            .unwrap_or(u64::MAX)
+            .unwrap_or_else(|| panic!("no {label} count in Server-Timing: {header:?}"))
     };
     (count("upstash"), count("postgres"))
 }

@@ -8,8 +8,8 @@ use enghub::dev::tokens::sign_qstash;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    data, foreign_clerk_keys, spawn_app, spawn_app_with, token_for, TestApp, TestOptions,
-    QSTASH_CURRENT, USER,
+    foreign_clerk_keys, spawn_app, spawn_app_with, token_for, TestApp, TestOptions, QSTASH_CURRENT,
+    USER,
 };
 use enghub::dev::tokens::ClerkClaims;
 
@@ -131,5 +131,4 @@ async fn a_token_without_a_scheme_and_the_second_session_cookie_both_authenticat
     let cookie = format!("__session={other_app}");
     let (status, _) = app.send(app.http.get(&url).header("cookie", cookie)).await;
     assert_eq!(status, 401);
-    assert!(data(&json!({"result": {"data": 1}})).is_number());
 }
