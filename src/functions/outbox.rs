@@ -40,8 +40,19 @@ pub async fn due(app: &App, cache: &Cache) -> Option<Due> {
     if !app.outbox_hint.check_due(now_ms(), POLL) {
         return None;
     }
-    check(app, cache).await
+    // The read runs before the first pipeline: a slow or unreachable
+    // Postgres must not hold up an all-hit request (the next check is one
+    // poll later).
+    tokio::time::timeout(DUE_READ_TIMEOUT, check(app, cache))
+        .await
+        .unwrap_or_else(|_| {
+            tracing::warn!("cache outbox read timed out; skipped for this request");
+            None
+        })
 }
+
+/// How long a request waits for [`due`]'s outbox read.
+const DUE_READ_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// [`due`] without asking whether a check is due.
 async fn check(app: &App, cache: &Cache) -> Option<Due> {
