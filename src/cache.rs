@@ -164,6 +164,26 @@ pub fn invalidate_person_me_by_ids<'a>(
         .collect()
 }
 
+/// The people views that embed what several people belong to (teams,
+/// roadmap assignments, projects): `people:all` and the person-me entries of
+/// `clerk_user_ids` (procedures.md §9 item 12: the original invalidated none).
+pub fn invalidate_people_views(clerk_user_ids: &[String]) -> Vec<CacheKey> {
+    let mut keys = vec![CacheKey::People];
+    keys.extend(invalidate_person_me_by_ids(
+        clerk_user_ids.iter().map(String::as_str),
+    ));
+    keys
+}
+
+/// A change to project `project_id` that people views embed too (its row,
+/// teams, memberships): [`invalidate_project_cache`] plus
+/// [`invalidate_people_views`] of the people it concerns.
+pub fn invalidate_project_and_people(project_id: &str, clerk_user_ids: &[String]) -> Vec<CacheKey> {
+    let mut keys = invalidate_project_cache(project_id);
+    keys.extend(invalidate_people_views(clerk_user_ids));
+    keys
+}
+
 /// Reads a key, its generation and, on a miss, tries to take the fill lock.
 /// KEYS = key, generation, lock; ARGV = lock token, lock ms.
 /// Returns `{value or nil, generation, 1 if this caller now holds the lock}`.

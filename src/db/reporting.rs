@@ -76,13 +76,9 @@ pub async fn read_chain_for_change(
     clerk_user_id: &str,
     new_manager: Option<&str>,
 ) -> Result<(ChainRead, bool), sqlx::Error> {
+    let up = up_cte("$4::text WHERE $4::text IS NOT NULL");
     let sql = format!(
-        r#"WITH RECURSIVE {CHAIN_CTE},
-             up(id) AS (
-               SELECT $4::text WHERE $4::text IS NOT NULL
-             UNION
-               SELECT p.manager_id FROM people p JOIN up ON p.id = up.id
-               WHERE p.manager_id IS NOT NULL)
+        r#"WITH RECURSIVE {CHAIN_CTE}, {up}
            SELECT {CHAIN_READ_COLUMNS},
                   EXISTS (SELECT 1 FROM up WHERE id = $1)"#
     );
@@ -123,23 +119,22 @@ pub async fn subtree(conn: &mut PgConnection, root: &str) -> Result<Vec<String>,
 /// Whether making `new_manager` the manager of `person` closes a loop: walks up
 /// from `new_manager` (to the top, no depth limit; `UNION` stops on loops that
 /// already exist) looking for `person`. Self-management is a loop.
+///
+/// (The recursive `up(id)` walk is [`up_cte`], shared with the access check.)
 pub async fn would_create_cycle(
     conn: &mut PgConnection,
     person: &str,
     new_manager: &str,
 ) -> Result<bool, sqlx::Error> {
-    let (found,): (bool,) = crate::db::sql::query_as(
-        r#"WITH RECURSIVE up(id) AS (
-               SELECT $2::text
-             UNION
-               SELECT p.manager_id FROM people p JOIN up ON p.id = up.id
-               WHERE p.manager_id IS NOT NULL)
-           SELECT EXISTS (SELECT 1 FROM up WHERE id = $1)"#,
-    )
-    .bind(person)
-    .bind(new_manager)
-    .fetch_one(conn)
-    .await?;
+    let sql = format!(
+        "WITH RECURSIVE {} SELECT EXISTS (SELECT 1 FROM up WHERE id = $1)",
+        up_cte("$2::text")
+    );
+    let (found,): (bool,) = crate::db::sql::query_as(&sql)
+        .bind(person)
+        .bind(new_manager)
+        .fetch_one(conn)
+        .await?;
     Ok(found)
 }
 
@@ -267,4 +262,15 @@ pub async fn recent_views(
         views.reverse();
     }
     Ok(views)
+}
+
+/// The recursive CTE `up(id)`: `seed` (a SELECT list, e.g. `$2::text`) and
+/// every manager above it. Walking up a chain that may already hold a loop
+/// terminates: `UNION` drops repeated rows.
+fn up_cte(seed: &str) -> String {
+    format!(
+        "up(id) AS (SELECT {seed} UNION \
+         SELECT p.manager_id FROM people p JOIN up ON p.id = up.id \
+         WHERE p.manager_id IS NOT NULL)"
+    )
 }

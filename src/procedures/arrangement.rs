@@ -16,11 +16,10 @@
 
 use serde_json::{json, Value};
 
+use super::project::{IdInput, ProjectIdInput};
 use super::roadmap::field_errors;
 use super::Ctx;
-use crate::cache::{
-    invalidate_people_cache, invalidate_person_me_by_ids, invalidate_project_cache, CacheKey,
-};
+use crate::cache::{invalidate_project_and_people, CacheKey};
 use crate::db::arrangements::{self, Arrangement, ArrangementTeam, Assignment, TeamContext};
 use crate::db::teams::{self, TeamFields};
 use crate::trpc::registry::Nothing;
@@ -70,36 +69,7 @@ fn field_error(path: &str, message: impl Into<String>) -> ApiError {
 /// The views that embed the live layout of `project`: the project, the
 /// project list, the people list and the `person-me` of `users`.
 fn live_keys(project: &str, users: &[String]) -> Vec<CacheKey> {
-    let mut keys = invalidate_project_cache(project);
-    keys.extend(invalidate_people_cache(None));
-    keys.extend(invalidate_person_me_by_ids(
-        users.iter().map(String::as_str),
-    ));
-    keys
-}
-
-/// `{projectId: str}` (non-empty).
-pub struct ProjectIdInput {
-    project_id: String,
-}
-
-impl FromInput for ProjectIdInput {
-    fn from_input(i: &mut Input) -> Self {
-        Self {
-            project_id: i.id("projectId"),
-        }
-    }
-}
-
-/// `{id: str}` (non-empty).
-pub struct IdInput {
-    id: String,
-}
-
-impl FromInput for IdInput {
-    fn from_input(i: &mut Input) -> Self {
-        Self { id: i.id("id") }
-    }
+    invalidate_project_and_people(project, users)
 }
 
 /// The project's arrangements, most recently updated first, each with its

@@ -11,7 +11,8 @@ use crate::db::key_results::{self, KeyResult, KeyResultFields, KeyResultWithPare
 use crate::db::roadmap::{MILESTONES, QUARTERLY_GOALS};
 use crate::trpc::{ApiError, FromInput, Input, Mutated, Registry, TrpcError};
 
-use super::roadmap::{IdInput, ROADMAP_STATUSES};
+use super::project::IdInput;
+use super::roadmap::ROADMAP_STATUSES;
 use super::Ctx;
 
 /// The refinement error of a create naming no parent or both.

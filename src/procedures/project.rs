@@ -12,8 +12,7 @@ use serde_json::Value;
 use super::paging::{ListInput, Page};
 use super::Ctx;
 use crate::cache::{
-    invalidate_github_stats, invalidate_people_cache, invalidate_person_me_by_ids,
-    invalidate_project_cache, CacheKey,
+    invalidate_github_stats, invalidate_project_and_people, invalidate_project_cache, CacheKey,
 };
 use crate::db::new_id;
 use crate::db::projects::{self, Project, ProjectFields};
@@ -142,11 +141,7 @@ async fn embedding_keys(
     id: &str,
 ) -> Result<Vec<CacheKey>, sqlx::Error> {
     let users = projects::embedding_users(conn, id).await?;
-    let mut keys = invalidate_project_cache(id);
-    keys.extend(invalidate_people_cache(None));
-    keys.extend(invalidate_person_me_by_ids(
-        users.iter().map(String::as_str),
-    ));
+    let mut keys = invalidate_project_and_people(id, &users);
     keys.extend(invalidate_github_stats(id));
     Ok(keys)
 }

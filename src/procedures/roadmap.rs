@@ -16,15 +16,13 @@ use std::marker::PhantomData;
 
 use serde_json::{json, Value};
 
-use crate::cache::CacheKey;
-use crate::cache::{
-    invalidate_people_cache, invalidate_person_me_by_ids, invalidate_project_cache,
-};
+use crate::cache::{invalidate_people_views, invalidate_project_cache};
 use crate::db::roadmap::{self, ItemFields, RoadmapTable};
 use crate::trpc::input::ZodError;
 use crate::trpc::registry::Nothing;
 use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcCode, TrpcError};
 
+use super::project::{IdInput, ProjectIdInput};
 use super::Ctx;
 
 /// The statuses of a roadmap item or key result (`RoadmapStatus`).
@@ -49,7 +47,7 @@ pub fn register<K: Roadmap>(r: &mut Registry<Ctx>) {
     r.query(
         K::GET_BY_PROJECT_ID,
         Access::Protected,
-        |_: &ProjectInput| None,
+        |_: &ProjectIdInput| None,
         get_by_project_id::<K>,
     );
     r.query(
@@ -87,44 +85,8 @@ fn not_found(t: &RoadmapTable, id: &str) -> ApiError {
     TrpcError::not_found(format!("{} {id} not found.", t.label)).into()
 }
 
-/// The keys a change of an item with assignees makes stale besides the
-/// project: the people list and the assignees' `person.me`.
-fn assignee_keys(users: &[String]) -> Vec<CacheKey> {
-    let mut keys = invalidate_people_cache(None);
-    keys.extend(invalidate_person_me_by_ids(
-        users.iter().map(String::as_str),
-    ));
-    keys
-}
-
-/// `{projectId: str}` of the by-project queries: an id like every other
-/// router's (`""` is BAD_REQUEST, §9 item 22; one that cannot exist reads as
-/// an unknown project: `[]`).
-pub struct ProjectInput {
-    pub project_id: String,
-}
-
-impl FromInput for ProjectInput {
-    fn from_input(i: &mut Input) -> Self {
-        Self {
-            project_id: i.id("projectId"),
-        }
-    }
-}
-
-/// `{id: str}` (non-empty).
-pub struct IdInput {
-    pub id: String,
-}
-
-impl FromInput for IdInput {
-    fn from_input(i: &mut Input) -> Self {
-        Self { id: i.id("id") }
-    }
-}
-
 /// `[RoadmapNode]`: top-level items, `sortOrder` ASC, `targetDate` ASC.
-async fn get_by_project_id<K: Roadmap>(ctx: Ctx, input: ProjectInput) -> Result<Value, ApiError> {
+async fn get_by_project_id<K: Roadmap>(ctx: Ctx, input: ProjectIdInput) -> Result<Value, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
     Ok(roadmap::list_top(&mut conn, K::TABLE, &input.project_id).await?)
 }
@@ -286,7 +248,7 @@ async fn update<K: Roadmap>(ctx: Ctx, input: UpdateInput<K>) -> Result<Mutated<V
     tx.commit().await?;
     let mut keys = invalidate_project_cache(&updated.project_id);
     if updated.has_assignees {
-        keys.extend(assignee_keys(&updated.assignee_users));
+        keys.extend(invalidate_people_views(&updated.assignee_users));
     }
     Ok(Mutated::new(updated.row, keys))
 }
@@ -300,7 +262,7 @@ async fn delete<K: Roadmap>(ctx: Ctx, input: IdInput) -> Result<Mutated<Value>, 
         .ok_or_else(|| not_found(t, &input.id))?;
     let mut keys = invalidate_project_cache(&deleted.project_id);
     if deleted.has_assignees {
-        keys.extend(assignee_keys(&deleted.assignee_users));
+        keys.extend(invalidate_people_views(&deleted.assignee_users));
     }
     Ok(Mutated::new(deleted.row, keys))
 }
@@ -364,6 +326,6 @@ async fn set_assignees<K: Roadmap>(
     roadmap::replace_assignees(&mut tx, t, &input.id, &input.person_ids).await?;
     tx.commit().await?;
     let mut keys = invalidate_project_cache(&check.project_id);
-    keys.extend(assignee_keys(&check.affected_users));
+    keys.extend(invalidate_people_views(&check.affected_users));
     Ok(Mutated::new(Nothing, keys))
 }

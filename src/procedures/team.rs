@@ -6,9 +6,7 @@
 
 use super::project::{IdInput, ProjectIdInput};
 use super::Ctx;
-use crate::cache::{
-    invalidate_people_cache, invalidate_person_me_by_ids, invalidate_project_cache, CacheKey,
-};
+use crate::cache::{invalidate_project_and_people, invalidate_project_cache, CacheKey};
 use crate::db::team_members;
 use crate::db::teams::{self, Team, TeamFields, TeamWithCount};
 use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcError};
@@ -103,12 +101,7 @@ async fn embedding_keys(
     team: &Team,
 ) -> Result<Vec<CacheKey>, sqlx::Error> {
     let users = teams::member_users(conn, &team.id).await?;
-    let mut keys = invalidate_project_cache(&team.project_id);
-    keys.extend(invalidate_people_cache(None));
-    keys.extend(invalidate_person_me_by_ids(
-        users.iter().map(String::as_str),
-    ));
-    Ok(keys)
+    Ok(invalidate_project_and_people(&team.project_id, &users))
 }
 
 /// Overwrites name, description and image (absent or `""` clears them).

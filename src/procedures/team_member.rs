@@ -21,14 +21,15 @@ use crate::hierarchy;
 use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcError};
 use sqlx::PgConnection;
 
-use super::roadmap::{field_errors, IdInput, ProjectInput};
+use super::project::{IdInput, ProjectIdInput};
+use super::roadmap::field_errors;
 use super::Ctx;
 
 pub fn register(r: &mut Registry<Ctx>) {
     r.query(
         "teamMember.getByProjectId",
         Access::Protected,
-        |_: &ProjectInput| None,
+        |_: &ProjectIdInput| None,
         get_by_project_id,
     );
     r.query(
@@ -40,7 +41,7 @@ pub fn register(r: &mut Registry<Ctx>) {
     r.query(
         "teamMember.getOrgTree",
         Access::Protected,
-        |_: &ProjectInput| None,
+        |_: &ProjectIdInput| None,
         get_org_tree,
     );
     r.mutation("teamMember.create", create);
@@ -53,7 +54,7 @@ fn not_found(id: &str) -> ApiError {
 }
 
 /// `[MemberView]` by the person's last name.
-async fn get_by_project_id(ctx: Ctx, input: ProjectInput) -> Result<Vec<MemberView>, ApiError> {
+async fn get_by_project_id(ctx: Ctx, input: ProjectIdInput) -> Result<Vec<MemberView>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
     Ok(team_members::list_views(&mut conn, &input.project_id, true).await?)
 }
@@ -66,7 +67,7 @@ async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Option<MemberView>, ApiEr
 
 /// The members with their people (manager, department, title), by last
 /// name; the client builds the tree.
-async fn get_org_tree(ctx: Ctx, input: ProjectInput) -> Result<Vec<MemberView>, ApiError> {
+async fn get_org_tree(ctx: Ctx, input: ProjectIdInput) -> Result<Vec<MemberView>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
     Ok(team_members::list_views(&mut conn, &input.project_id, false).await?)
 }
