@@ -251,9 +251,12 @@ impl ClerkVerifier {
             }
         }
 
+        let claims = URL_SAFE_NO_PAD
+            .decode(claims_b64)
+            .map_err(|_| AuthError::Malformed)?;
         // `exp` must be a number > 0 as written (`exp: -1` never expiring is
         // what the claims' own parser would let through).
-        check_exp_claim(token)?;
+        check_exp_claim(&claims)?;
 
         let signature = URL_SAFE_NO_PAD
             .decode(signature_b64)
@@ -264,9 +267,6 @@ impl ClerkVerifier {
             .verify(&RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &signature)
             .map_err(|_| AuthError::BadSignature)?;
 
-        let claims = URL_SAFE_NO_PAD
-            .decode(claims_b64)
-            .map_err(|_| AuthError::Malformed)?;
         let claims: JWTClaims<SessionClaims> =
             serde_json::from_slice(&claims).map_err(|_| AuthError::Malformed)?;
         let mut verified = Verified {
@@ -324,19 +324,15 @@ struct SessionClaims {
     metadata: Option<serde_json::Value>,
 }
 
-/// `exp` as the token states it, before any library reads it: a JSON number
+/// `exp` as the decoded claims `payload` states it, before any library reads it: a JSON number
 /// greater than 0 (`exp: -1` must not read as "never expires"). Not a number
 /// (or absent) is malformed; 0 or less is expired.
-fn check_exp_claim(token: &str) -> Result<(), AuthError> {
-    let payload_b64 = token.split('.').nth(1).unwrap_or_default();
-    let payload = URL_SAFE_NO_PAD
-        .decode(payload_b64)
-        .map_err(|_| AuthError::Malformed)?;
+fn check_exp_claim(payload: &[u8]) -> Result<(), AuthError> {
     #[derive(serde::Deserialize)]
     struct Exp {
         exp: Option<serde_json::Value>,
     }
-    let claims: Exp = serde_json::from_slice(&payload).map_err(|_| AuthError::Malformed)?;
+    let claims: Exp = serde_json::from_slice(payload).map_err(|_| AuthError::Malformed)?;
     match claims.exp.as_ref().and_then(serde_json::Value::as_f64) {
         None => Err(AuthError::Malformed),
         Some(exp) if exp <= 0.0 => Err(AuthError::Expired),
