@@ -280,7 +280,7 @@ fn team_ids(i: &mut Input) -> Vec<String> {
 
 /// What a membership change makes stale: the people list, the person's
 /// `person.me`, and the projects' cached views (they embed their members).
-async fn membership_keys(
+pub(super) async fn membership_keys(
     conn: &mut sqlx::PgConnection,
     person_id: &str,
     projects: &[&str],

@@ -323,9 +323,8 @@ async fn delete(ctx: Ctx, input: IdInput) -> Result<Mutated<TeamMember>, ApiErro
         .await?
         .ok_or_else(|| not_found(&input.id))?;
     team_members::sync_live_to_active_arrangement(&mut tx, &member.project_id).await?;
-    let claimed_by = people::clerk_user_of(&mut tx, &member.person_id).await?;
+    let keys =
+        super::person::membership_keys(&mut tx, &member.person_id, &[&member.project_id]).await?;
     tx.commit().await?;
-    let mut keys = invalidate_project_cache(&member.project_id);
-    keys.extend(invalidate_people_cache(claimed_by.as_deref()));
     Ok(Mutated::new(member, keys))
 }
