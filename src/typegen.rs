@@ -33,14 +33,18 @@ import type {
   TRPCQueryProcedure,
 } from \"@trpc/server\";
 
-/** A JSON value (Prisma's `JsonValue`): rich-text documents and notes. */
+/**
+ * A JSON value: rich-text documents and notes. (Prisma's `JsonValue` allows
+ * `undefined` object values, which sends tRPC's output typing into endless
+ * recursion; JSON has no `undefined`.)
+ */
 export type JsonValue =
   | string
   | number
   | boolean
   | null
   | JsonValue[]
-  | { [key in string]?: JsonValue };
+  | { [key: string]: JsonValue };
 
 /** `error.data.zodError` of a BAD_REQUEST: zod's `flatten()` of the input's issues. */
 export type ZodFlattenedError = {
@@ -124,4 +128,73 @@ pub fn render<C: Send + 'static>(registry: &Registry<C>) -> String {
     }
     out.push_str("  }\n>;\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::procedures::registry;
+
+    /// The committed module is what the procedures generate today: CI runs
+    /// this test, so a change to a procedure's types that was not
+    /// regenerated fails the build.
+    #[test]
+    fn the_committed_types_file_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/", "types/enghub-api.ts");
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        let generated = render(&registry());
+        assert!(
+            committed == generated,
+            "{DEFAULT_OUT} is stale: run `cargo run -- typegen` and commit the result"
+        );
+    }
+
+    /// Every registered procedure is in `AppRouter`, under its router, with
+    /// its kind.
+    #[test]
+    fn every_registered_procedure_is_typed() {
+        let r = registry();
+        let text = render(&r);
+        let router_part = &text[text.find("export type AppRouter").expect("AppRouter")..];
+        let mut typed = 0;
+        let mut router = "";
+        for line in router_part.lines() {
+            let line = line.trim();
+            if let Some(name) = line.strip_suffix(": {") {
+                router = name;
+            } else if let Some((name, ty)) = line.split_once(": TRPC") {
+                let path = format!("{router}.{name}");
+                let procedure = r
+                    .get(&path)
+                    .unwrap_or_else(|| panic!("{path} is not registered"));
+                let kind = match procedure.kind {
+                    Kind::Query => "QueryProcedure<",
+                    Kind::Mutation => "MutationProcedure<",
+                };
+                assert!(ty.starts_with(kind), "{path} has the wrong kind: {ty}");
+                typed += 1;
+            }
+        }
+        assert_eq!(typed, r.paths().len());
+        assert_eq!(typed, 103);
+    }
+
+    #[test]
+    fn no_input_is_void_and_fields_keep_their_optionality() {
+        use crate::trpc::input::InputField;
+        assert_eq!(input_ts(&None), "void");
+        let shape = Some(vec![
+            InputField {
+                key: "id".into(),
+                ts: "string".into(),
+                optional: false,
+            },
+            InputField {
+                key: "targetDate".into(),
+                ts: "Date | null".into(),
+                optional: true,
+            },
+        ]);
+        assert_eq!(input_ts(&shape), "{ id: string; targetDate?: Date | null }");
+    }
 }

@@ -10,14 +10,18 @@ import type {
   TRPCQueryProcedure,
 } from "@trpc/server";
 
-/** A JSON value (Prisma's `JsonValue`): rich-text documents and notes. */
+/**
+ * A JSON value: rich-text documents and notes. (Prisma's `JsonValue` allows
+ * `undefined` object values, which sends tRPC's output typing into endless
+ * recursion; JSON has no `undefined`.)
+ */
 export type JsonValue =
   | string
   | number
   | boolean
   | null
   | JsonValue[]
-  | { [key in string]?: JsonValue };
+  | { [key: string]: JsonValue };
 
 /** `error.data.zodError` of a BAD_REQUEST: zod's `flatten()` of the input's issues. */
 export type ZodFlattenedError = {
@@ -153,7 +157,7 @@ export type GoalAssignment = { id: string, quarterlyGoalId: string, personId: st
  * `Row(HealthAssessment)`: eight dimensions, each a status and rich-text
  * notes (a JSON document), any of them null.
  */
-export type HealthAssessment = { id: string, projectId: string, authorId: string, overallStatus: HealthStatus | null, overallNotes: JsonValue | null, growthStatus: HealthStatus | null, growthNotes: JsonValue | null, marginStatus: HealthStatus | null, marginNotes: JsonValue | null, longevityStatus: HealthStatus | null, longevityNotes: JsonValue | null, clientSatisfactionStatus: HealthStatus | null, clientSatisfactionNotes: JsonValue | null, engineeringVibeStatus: HealthStatus | null, engineeringVibeNotes: JsonValue | null, productVibeStatus: HealthStatus | null, productVibeNotes: JsonValue | null, designVibeStatus: HealthStatus | null, designVibeNotes: JsonValue | null, 
+export type HealthAssessment = { id: string, projectId: string, authorId: string, overallStatus: HealthStatus, overallNotes: JsonValue | null, growthStatus: HealthStatus | null, growthNotes: JsonValue | null, marginStatus: HealthStatus | null, marginNotes: JsonValue | null, longevityStatus: HealthStatus | null, longevityNotes: JsonValue | null, clientSatisfactionStatus: HealthStatus | null, clientSatisfactionNotes: JsonValue | null, engineeringVibeStatus: HealthStatus | null, engineeringVibeNotes: JsonValue | null, productVibeStatus: HealthStatus | null, productVibeNotes: JsonValue | null, designVibeStatus: HealthStatus | null, designVibeNotes: JsonValue | null, 
 /**
  * ISO 8601 (`toISOString`).
  */
@@ -215,14 +219,14 @@ export type MemberInfo = { personId: string, firstName: string, lastName: string
 export type MemberPerson = { manager: ManagerSummary | null, department: Department | null, title: TitleWithDept | null, id: string, firstName: string, lastName: string, callsign: string | null, email: string, githubUsername: string | null, gitlabUsername: string | null, imageUrl: string | null, clerkUserId: string | null, managerId: string | null, departmentId: string | null, titleId: string | null, createdAt: string, updatedAt: string, };
 
 /**
- * `MemberView` (the original's `memberInclude`); without `teamMemberships`
- * it is the shape of `teamMember.getOrgTree`.
+ * `MemberView` (the original's `memberInclude`: `teamMember.getById`,
+ * `getByProjectId`).
  */
 export type MemberView = { id: string, personId: string, projectId: string, person: MemberPerson, 
 /**
  * Insertion order (the original leaves it unordered).
  */
-teamMemberships?: Array<MembershipWithTeam> | null, };
+teamMemberships: Array<MembershipWithTeam>, };
 
 /**
  * `{memberships: int}`.
@@ -260,6 +264,12 @@ export type MilestoneDetail = { assignments: Array<MilestoneAssignmentWithPerson
  * `RoadmapNode`: a top-level item with its children (two levels only).
  */
 export type MilestoneNode = { assignments: Array<MilestoneAssignmentWithPerson>, keyResults: Array<KeyResult>, children: Array<MilestoneChild>, id: string, title: string, description: string | null, targetDate: string | null, status: RoadmapStatus, sortOrder: number, createdAt: string, updatedAt: string, projectId: string, parentId: string | null, };
+
+/**
+ * A member in `teamMember.getOrgTree`: [`MemberView`] without
+ * `teamMemberships`.
+ */
+export type OrgMember = { id: string, personId: string, projectId: string, person: MemberPerson, };
 
 /**
  * `{items: [T], totalCount}`: one page and the count of every match.
@@ -581,7 +591,7 @@ export type AppRouter = TRPCBuiltRouter<
       delete: TRPCMutationProcedure<{ input: { id: string }; output: TeamMember; meta: object }>;
       getById: TRPCQueryProcedure<{ input: { id: string }; output: MemberView | null; meta: object }>;
       getByProjectId: TRPCQueryProcedure<{ input: { projectId: string }; output: Array<MemberView>; meta: object }>;
-      getOrgTree: TRPCQueryProcedure<{ input: { projectId: string }; output: Array<MemberView>; meta: object }>;
+      getOrgTree: TRPCQueryProcedure<{ input: { projectId: string }; output: Array<OrgMember>; meta: object }>;
       update: TRPCMutationProcedure<{ input: { id: string; firstName: string; lastName: string; callsign?: string | ""; email: string; titleId?: string | ""; departmentId: string; teamIds?: string[]; githubUsername?: string | ""; gitlabUsername?: string | ""; imageUrl?: string | ""; managerId?: string | "" }; output: TeamMember; meta: object }>;
     };
     title: {

@@ -44,8 +44,8 @@ pub struct HealthAssessment {
     pub id: String,
     pub project_id: String,
     pub author_id: String,
-    #[ts(as = "Option<HealthStatus>")]
-    pub overall_status: Option<String>,
+    #[ts(as = "HealthStatus")]
+    pub overall_status: String,
     #[ts(type = "JsonValue | null")]
     pub overall_notes: Option<Value>,
     #[ts(as = "Option<HealthStatus>")]

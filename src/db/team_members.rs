@@ -194,8 +194,8 @@ pub struct MemberPerson {
     pub title: Option<TitleWithDept>,
 }
 
-/// `MemberView` (the original's `memberInclude`); without `teamMemberships`
-/// it is the shape of `teamMember.getOrgTree`.
+/// `MemberView` (the original's `memberInclude`: `teamMember.getById`,
+/// `getByProjectId`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberView {
@@ -204,8 +204,18 @@ pub struct MemberView {
     pub project_id: String,
     pub person: MemberPerson,
     /// Insertion order (the original leaves it unordered).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub team_memberships: Option<Vec<MembershipWithTeam>>,
+    pub team_memberships: Vec<MembershipWithTeam>,
+}
+
+/// A member in `teamMember.getOrgTree`: [`MemberView`] without
+/// `teamMemberships`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgMember {
+    pub id: String,
+    pub person_id: String,
+    pub project_id: String,
+    pub person: MemberPerson,
 }
 
 /// `ManagerSummary` of the manager of the person aliased `p`, as an argument.
@@ -236,20 +246,35 @@ fn member_json(teams: bool) -> String {
     )
 }
 
-/// The members of a project by the person's last name (ties in insertion
-/// order): as `MemberView` when `teams`, else as the org-tree shape (no
-/// `teamMemberships`). One statement.
+/// The members of a project as [`MemberView`]s, by the person's last name
+/// (ties in insertion order). One statement.
 pub async fn list_views(
     conn: &mut PgConnection,
     project_id: &str,
-    teams: bool,
 ) -> Result<Vec<MemberView>, sqlx::Error> {
+    list_members(conn, project_id, true).await
+}
+
+/// The members of a project as [`OrgMember`]s, ordered as [`list_views`].
+pub async fn list_org(
+    conn: &mut PgConnection,
+    project_id: &str,
+) -> Result<Vec<OrgMember>, sqlx::Error> {
+    list_members(conn, project_id, false).await
+}
+
+/// The members of a project, with `teamMemberships` when `teams`.
+async fn list_members<T: serde::de::DeserializeOwned + Send + Unpin + 'static>(
+    conn: &mut PgConnection,
+    project_id: &str,
+    teams: bool,
+) -> Result<Vec<T>, sqlx::Error> {
     let sql = format!(
         "SELECT {} FROM team_members tm JOIN people p ON p.id = tm.person_id
          WHERE tm.project_id = $1 ORDER BY p.last_name, tm.id",
         member_json(teams)
     );
-    let rows: Vec<(Json<MemberView>,)> = crate::db::sql::query_as(&sql)
+    let rows: Vec<(Json<T>,)> = crate::db::sql::query_as(&sql)
         .bind(project_id)
         .fetch_all(conn)
         .await?;

@@ -15,7 +15,7 @@ use crate::cache::{
     invalidate_people_cache, invalidate_person_me_by_ids, invalidate_project_cache, CacheKey,
 };
 use crate::db::people::{self, PersonFields};
-use crate::db::team_members::{self, MemberView, TeamMember};
+use crate::db::team_members::{self, MemberView, OrgMember, TeamMember};
 use crate::db::{new_id, reporting};
 use crate::hierarchy;
 use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcError};
@@ -56,7 +56,7 @@ fn not_found(id: &str) -> ApiError {
 /// `[MemberView]` by the person's last name.
 async fn get_by_project_id(ctx: Ctx, input: ProjectIdInput) -> Result<Vec<MemberView>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    Ok(team_members::list_views(&mut conn, &input.project_id, true).await?)
+    Ok(team_members::list_views(&mut conn, &input.project_id).await?)
 }
 
 /// `MemberView` or `null`.
@@ -67,9 +67,9 @@ async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Option<MemberView>, ApiEr
 
 /// The members with their people (manager, department, title), by last
 /// name; the client builds the tree.
-async fn get_org_tree(ctx: Ctx, input: ProjectIdInput) -> Result<Vec<MemberView>, ApiError> {
+async fn get_org_tree(ctx: Ctx, input: ProjectIdInput) -> Result<Vec<OrgMember>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    Ok(team_members::list_views(&mut conn, &input.project_id, false).await?)
+    Ok(team_members::list_org(&mut conn, &input.project_id).await?)
 }
 
 /// `MemberInput` (after the leading `projectId` / `id`): the person's fields

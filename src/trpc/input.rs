@@ -1508,3 +1508,74 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+
+    /// A parser using readers of every kind of type the API has.
+    struct Everything;
+
+    impl FromInput for Everything {
+        fn from_input(i: &mut Input) -> Self {
+            i.id("id");
+            i.opt_string_or_empty("callsign");
+            i.opt_nullable_date("targetDate");
+            i.date("date");
+            i.enumeration("status", &["A", "B"], Some("A"));
+            i.enumeration("kind", &["X", "Y"], None);
+            i.opt_enumeration("mood", &["UP"]);
+            i.opt_int("page", Some(1), None);
+            i.required_number("targetValue", true);
+            i.id_list("ids");
+            i.any("content");
+            i.opt_nullable_id("parentId");
+            Everything
+        }
+    }
+
+    fn field(key: &str, ts: &str, optional: bool) -> InputField {
+        InputField {
+            key: key.into(),
+            ts: ts.into(),
+            optional,
+        }
+    }
+
+    /// Each reader declares the zod input type of what it accepts; a reader
+    /// that delegates (`opt_nullable_date` → `date`, `opt_enumeration` →
+    /// `enumeration`) declares the outer type once.
+    #[test]
+    fn readers_declare_the_zod_input_type() {
+        assert_eq!(
+            input_shape::<Everything>(),
+            Some(vec![
+                field("id", "string", false),
+                field("callsign", "string | \"\"", true),
+                field("targetDate", "Date | null", true),
+                field("date", "Date", false),
+                field("status", "\"A\" | \"B\"", true),
+                field("kind", "\"X\" | \"Y\"", false),
+                field("mood", "\"UP\"", true),
+                field("page", "number", true),
+                field("targetValue", "number", false),
+                field("ids", "string[]", false),
+                field("content", "any", true),
+                field("parentId", "string | null", true),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_procedure_without_input_is_void() {
+        assert_eq!(input_shape::<()>(), None);
+    }
+
+    /// Describing never leaks into parsing: a normal reader records nothing.
+    #[test]
+    fn parsing_records_no_fields() {
+        let mut i = Input::new(Some(&json!({"id": "x"})));
+        i.id("id");
+        assert!(i.fields.is_none());
+    }
+}

@@ -220,3 +220,67 @@ impl<T> std::fmt::Debug for View<T> {
         self.value.fmt(f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Serialize, Deserialize, TS)]
+    #[serde(rename_all = "camelCase")]
+    struct Row {
+        id: String,
+        sort_order: i32,
+        note: Option<String>,
+    }
+
+    #[test]
+    fn a_view_that_matches_its_type_conforms() {
+        let v = json!({"id": "a", "sortOrder": 1, "note": null});
+        assert_eq!(conforms::<Row>(&v), Ok(()));
+        assert_eq!(
+            json_difference(&json!({"n": 10}), &json!({"n": 10.0}), "$"),
+            None
+        );
+    }
+
+    #[test]
+    fn extra_missing_and_mistyped_keys_do_not_conform() {
+        let extra = json!({"id": "a", "sortOrder": 1, "note": null, "more": 1});
+        assert_eq!(
+            conforms::<Row>(&extra),
+            Err("$.more: not in the declared type".into())
+        );
+        let missing = json!({"id": "a", "sortOrder": 1});
+        assert_eq!(
+            conforms::<Row>(&missing),
+            Err("$.note: declared but missing".into())
+        );
+        let mistyped = json!({"id": "a", "sortOrder": "1", "note": null});
+        assert!(conforms::<Row>(&mistyped).is_err());
+    }
+
+    #[test]
+    #[should_panic(expected = "does not match its declared type")]
+    fn a_view_that_drifts_from_its_type_panics_in_debug_builds() {
+        View::<Row>::new(json!({"id": "a"}));
+    }
+
+    #[test]
+    fn a_view_is_typed_as_its_shape_and_written_as_its_value() {
+        let v = View::<Vec<Row>>::new(json!([{"id": "a", "sortOrder": 1, "note": "n"}]));
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"[{"id":"a","sortOrder":1,"note":"n"}]"#
+        );
+        let mut decls = Declarations::new();
+        assert_eq!(output_type::<View<Vec<Row>>>(&mut decls), "Array<Row>");
+        assert!(decls.decls["Row"].contains("sortOrder: number"));
+        assert_eq!(
+            output_type::<Record<Row>>(&mut decls),
+            "Record<string, Row>"
+        );
+    }
+}
