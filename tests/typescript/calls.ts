@@ -95,6 +95,7 @@ export async function everyProcedure(): Promise<void> {
   const krValue: number | undefined = detail?.milestones[0]?.keyResults[0]?.currentValue;
   const krTarget: number | undefined = detail?.milestones[0]?.keyResults[0]?.targetValue;
   const krUnit: string | null | undefined = detail?.milestones[0]?.keyResults[0]?.unit;
+  // Roadmap trees come two levels deep: children carry no `children` key.
   const childMilestone: string | undefined = detail?.milestones[0]?.children[0]?.title;
   const childTarget: string | null | undefined = detail?.milestones[0]?.children[0]?.targetDate;
   const milestoneAssignee: string | undefined = detail?.milestones[0]?.assignments[0]?.person.firstName;
@@ -285,6 +286,7 @@ export async function everyProcedure(): Promise<void> {
   const meetingDate: string | undefined = myMeetings[0]?.date;
   const about = await client.meeting.getByPersonId.query({ personId });
   const aboutAuthor: string | undefined = about[0]?.authorId;
+  // Unlike project/person/team getById, an unknown id is NOT_FOUND, not null.
   const meeting = await client.meeting.getById.query({ id: "cm4p0q1r20000abcdmeeting1" });
   const meetingContent: unknown = meeting.content;
   const meetingTemplateId: string | null = meeting.templateId;

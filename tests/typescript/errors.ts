@@ -73,6 +73,8 @@ export async function wrongUses(): Promise<void> {
   const projectTitle: string | undefined = detail?.title;
   // @ts-expect-error project.getById answers null for an unknown id
   const projectName: string = detail.name;
+  // @ts-expect-error roadmap items come two levels deep: a child has no children
+  const grandchildren: unknown = detail?.milestones[0]?.children[0]?.children;
   const me = await client.person.me.query();
   // @ts-expect-error callsign is nullable
   const callsign: string | undefined = me?.callsign;
