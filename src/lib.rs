@@ -2,7 +2,7 @@
 //!
 //! Layout (see `ARCHITECTURE.md` in the steering repo for the full design):
 //! - [`functions`]: one entry point per Vercel function; `api/*.rs` only call these.
-//! - [`trpc`]: tRPC wire format and the procedure registry.
+//! - [`trpc`]: tRPC wire format and the procedure registry; [`typegen`]: the TypeScript `AppRouter` type.
 //! - [`procedures`]: one module per router.
 //! - [`cache`]: cache keys, TTLs and invalidation; [`upstash`]: the Upstash REST client.
 //! - [`auth`]: Clerk session tokens; [`qstash`]: QStash webhook signatures.
@@ -25,4 +25,5 @@ pub mod qstash;
 pub mod ratelimit;
 pub mod telemetry;
 pub mod trpc;
+pub mod typegen;
 pub mod upstash;

@@ -63,6 +63,15 @@ enum Command {
         #[command(subcommand)]
         action: CacheAction,
     },
+    /// Write the TypeScript `AppRouter` type of every procedure (for the web app's tRPC client).
+    Typegen {
+        /// The file to write; `-` prints it instead.
+        #[arg(long, default_value = enghub::typegen::DEFAULT_OUT)]
+        out: String,
+        /// Write nothing; fail (exit 1) if the file differs from what would be written.
+        #[arg(long)]
+        check: bool,
+    },
     /// Print a dev bearer token signed with the `enghub dev` key pair.
     Token {
         #[arg(long)]
@@ -104,6 +113,33 @@ enum ScheduleAction {
     Delete { id: String },
 }
 
+/// `enghub typegen`: writes (or with `check`, compares) the generated module.
+fn typegen(out: &str, check: bool) -> DevResult<()> {
+    let text = enghub::typegen::render(&enghub::procedures::registry());
+    if out == "-" {
+        print!("{text}");
+        return Ok(());
+    }
+    let path = std::path::Path::new(out);
+    if check {
+        let current = std::fs::read_to_string(path).unwrap_or_default();
+        if current != text {
+            return Err(format!(
+                "{out} is stale: run `cargo run -- typegen` and commit the result"
+            )
+            .into());
+        }
+        println!("{out} is up to date");
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, &text)?;
+    println!("wrote {out}");
+    Ok(())
+}
+
 fn database_url() -> DevResult<String> {
     std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set".into())
 }
@@ -114,6 +150,7 @@ async fn main() -> DevResult<()> {
     enghub::telemetry::init(false);
     match cli.command {
         Command::Dev { port } => local::run(port).await,
+        Command::Typegen { out, check } => typegen(&out, check),
         Command::Migrate => {
             let url = database_url()?;
             let db = enghub::db::connect_lazy(&url, url.contains("pgbouncer=true"))?;

@@ -9,16 +9,18 @@
 //! unique index `team_arrangements_project_id_active_key` (migration 0004).
 
 use chrono::NaiveDateTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use ts_rs::TS;
 
-use super::people::{DEPARTMENT_OF_P, PERSON_FIELDS_ISO, TITLE_OF_P};
+use super::people::{PersonWithOrg, DEPARTMENT_OF_P, PERSON_FIELDS_ISO, TITLE_OF_P};
 use super::{new_id, time};
+use crate::trpc::types::View;
 
 /// `Row(TeamArrangement)`.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Arrangement {
     pub id: String,
@@ -26,15 +28,17 @@ pub struct Arrangement {
     pub is_active: bool,
     pub project_id: String,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub created_at: NaiveDateTime,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub updated_at: NaiveDateTime,
 }
 
 const ARRANGEMENT_COLUMNS: &str = "id, name, is_active, project_id, created_at, updated_at";
 
 /// `Row(ArrangementTeam)`.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ArrangementTeam {
     pub id: String,
@@ -47,12 +51,75 @@ pub struct ArrangementTeam {
 const TEAM_COLUMNS: &str = "id, name, arrangement_id, sort_order, live_team_id";
 
 /// `Row(ArrangementAssignment)`.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Assignment {
     pub id: String,
     pub arrangement_team_id: String,
     pub team_member_id: String,
+}
+
+/// `{assignments: n}`.
+#[derive(Debug, Serialize, Deserialize, TS)]
+pub struct AssignmentCount {
+    pub assignments: i64,
+}
+
+/// `Row(ArrangementTeam) + {_count: {assignments}}`.
+#[derive(Debug, Serialize, Deserialize, TS)]
+pub struct ArrangementTeamWithCount {
+    #[serde(flatten)]
+    pub team: ArrangementTeam,
+    #[serde(rename = "_count")]
+    pub count: AssignmentCount,
+}
+
+/// An arrangement in `arrangement.getByProjectId`: `Row(TeamArrangement) +
+/// {teams}` (teams by sort order).
+#[derive(Debug, Serialize, Deserialize, TS)]
+pub struct ArrangementListItem {
+    #[serde(flatten)]
+    pub arrangement: Arrangement,
+    pub teams: Vec<ArrangementTeamWithCount>,
+}
+
+/// A project member in an arrangement: `Row(TeamMember) + {person: PersonWithOrg}`.
+#[derive(Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ArrangementMember {
+    pub id: String,
+    pub person_id: String,
+    pub project_id: String,
+    pub person: PersonWithOrg,
+}
+
+/// `Row(ArrangementAssignment) + {teamMember}`.
+#[derive(Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentWithMember {
+    pub id: String,
+    pub arrangement_team_id: String,
+    pub team_member_id: String,
+    pub team_member: ArrangementMember,
+}
+
+/// `Row(ArrangementTeam) + {assignments}` (by the member's last name).
+#[derive(Debug, Serialize, Deserialize, TS)]
+pub struct ArrangementTeamDetail {
+    #[serde(flatten)]
+    pub team: ArrangementTeam,
+    pub assignments: Vec<AssignmentWithMember>,
+}
+
+/// `arrangement.getById`: the arrangement, its teams by sort order and the
+/// project members in none of them.
+#[derive(Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ArrangementDetail {
+    #[serde(flatten)]
+    pub arrangement: Arrangement,
+    pub teams: Vec<ArrangementTeamDetail>,
+    pub unassigned_members: Vec<ArrangementMember>,
 }
 
 /// An arrangement team with what the member moves need of its arrangement.
@@ -84,7 +151,7 @@ const TEAM_JSON: &str = "'id', at.id, 'name', at.name, 'arrangementId', at.arran
 pub async fn list_for_project(
     conn: &mut PgConnection,
     project_id: &str,
-) -> Result<Value, sqlx::Error> {
+) -> Result<View<Vec<ArrangementListItem>>, sqlx::Error> {
     let sql = format!(
         "SELECT COALESCE(json_agg(json_build_object({ARRANGEMENT_JSON}, 'teams', COALESCE((
              SELECT json_agg(json_build_object({TEAM_JSON}, '_count', json_build_object(
@@ -99,7 +166,7 @@ pub async fn list_for_project(
         .bind(project_id)
         .fetch_one(conn)
         .await?;
-    Ok(v)
+    Ok(View::new(v))
 }
 
 /// `Row(TeamMember) + {person: PersonWithOrg}` of `tm` joined to `p`.
@@ -114,7 +181,10 @@ fn member_json() -> String {
 /// their assignments by the member's last name, and `unassignedMembers`
 /// (project members in no team of it, by last name). One statement; `None`
 /// if there is no such arrangement.
-pub async fn find_detail(conn: &mut PgConnection, id: &str) -> Result<Option<Value>, sqlx::Error> {
+pub async fn find_detail(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Option<View<ArrangementDetail>>, sqlx::Error> {
     let member = member_json();
     let sql = format!(
         "SELECT json_build_object({ARRANGEMENT_JSON},
@@ -143,7 +213,7 @@ pub async fn find_detail(conn: &mut PgConnection, id: &str) -> Result<Option<Val
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    Ok(row.map(|(Json(v),)| v))
+    Ok(row.map(|(Json(v),)| View::new(v)))
 }
 
 /// Inserts a draft (`isActive` false).

@@ -4,21 +4,15 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use ts_rs::TS;
 
 use super::time;
 
-/// `AssigneePerson`: `{id, firstName, lastName, imageUrl}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CommentAuthor {
-    pub id: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub image_url: Option<String>,
-}
+/// `AssigneePerson`, the author of a comment.
+pub use super::people::AssigneePerson as CommentAuthor;
 
 /// `CommentView`: `Row(PersonComment) + {author}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CommentView {
     pub id: String,
@@ -27,8 +21,10 @@ pub struct CommentView {
     pub author_id: String,
     pub author_person_id: String,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub created_at: NaiveDateTime,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub updated_at: NaiveDateTime,
     pub author: CommentAuthor,
 }

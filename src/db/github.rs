@@ -7,23 +7,27 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Serialize, Serializer};
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use ts_rs::TS;
 
 use crate::github::aggregate::{Aggregated, ContributorAggregated};
 use crate::github::model::{ContributorCommits, PrFact, ReviewFact};
 
 /// `Row(GitHubSync)`.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct GitHubSync {
     pub id: String,
     pub project_id: String,
     #[serde(with = "super::time::option")]
+    #[ts(type = "string | null")]
     pub last_sync_at: Option<NaiveDateTime>,
     pub sync_status: String,
     pub sync_error: Option<String>,
     #[serde(with = "super::time")]
+    #[ts(type = "string")]
     pub created_at: NaiveDateTime,
     #[serde(with = "super::time")]
+    #[ts(type = "string")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -37,7 +41,7 @@ pub(crate) fn js_number<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Er
 }
 
 /// `Row(ContributorStats)`.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ContributorStats {
     pub id: String,
@@ -61,8 +65,10 @@ pub struct ContributorStats {
     pub recent_weekly_reviews: f64,
     pub review_trend: String,
     #[serde(with = "super::time")]
+    #[ts(type = "string")]
     pub created_at: NaiveDateTime,
     #[serde(with = "super::time")]
+    #[ts(type = "string")]
     pub updated_at: NaiveDateTime,
 }
 

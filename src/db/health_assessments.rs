@@ -5,9 +5,11 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use ts_rs::TS;
 
-use super::projects::{ASSESSMENT_JSON, ASSESSMENT_ORDER};
+use super::projects::{HealthAssessment, ASSESSMENT_JSON, ASSESSMENT_ORDER};
 use super::time;
+use crate::trpc::types::View;
 
 /// The status and notes columns, in the model's order (`overall` first).
 pub const DIMENSIONS: [&str; 8] = [
@@ -31,7 +33,7 @@ pub struct Dimension {
 }
 
 /// `{id, projectId}`, what create and update return.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AssessmentRef {
     pub id: String,
@@ -42,7 +44,7 @@ pub struct AssessmentRef {
 pub async fn list_for_project(
     conn: &mut PgConnection,
     project_id: &str,
-) -> Result<Value, sqlx::Error> {
+) -> Result<View<Vec<HealthAssessment>>, sqlx::Error> {
     let sql = format!(
         "SELECT COALESCE(json_agg({ASSESSMENT_JSON} ORDER BY {ASSESSMENT_ORDER}), '[]'::json) \
          FROM health_assessments h WHERE h.project_id = $1"
@@ -51,16 +53,19 @@ pub async fn list_for_project(
         .bind(project_id)
         .fetch_one(conn)
         .await?;
-    Ok(rows)
+    Ok(View::new(rows))
 }
 
-pub async fn find(conn: &mut PgConnection, id: &str) -> Result<Option<Value>, sqlx::Error> {
+pub async fn find(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Option<View<HealthAssessment>>, sqlx::Error> {
     let sql = format!("SELECT {ASSESSMENT_JSON} FROM health_assessments h WHERE h.id = $1");
     let row: Option<(Json<Value>,)> = super::sql::query_as(&sql)
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    Ok(row.map(|(Json(v),)| v))
+    Ok(row.map(|(Json(v),)| View::new(v)))
 }
 
 /// Statuses and notes as the parallel arrays the statements below unnest.

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use ts_rs::TS;
 
 use super::roadmap::{iso, RoadmapTable};
 use super::time;
@@ -12,7 +13,7 @@ use super::time;
 pub const MAX_PER_PARENT: i64 = 5;
 
 /// `Row(KeyResult)`. Floats are written as JavaScript writes them (`10`, not `10.0`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyResult {
     pub id: String,
@@ -22,13 +23,16 @@ pub struct KeyResult {
     #[serde(serialize_with = "super::github::js_number")]
     pub current_value: f64,
     pub unit: Option<String>,
+    #[ts(as = "super::enums::RoadmapStatus")]
     pub status: String,
     pub sort_order: i32,
     pub milestone_id: Option<String>,
     pub quarterly_goal_id: Option<String>,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub created_at: NaiveDateTime,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -36,14 +40,14 @@ const COLUMNS: &str = "id, title, target_value, current_value, unit, status::tex
      sort_order, milestone_id, quarterly_goal_id, created_at, updated_at";
 
 /// `{projectId}` of a key result's parent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ParentProject {
     pub project_id: String,
 }
 
 /// `KeyResultWithParents`: the row plus the project of each parent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyResultWithParents {
     #[serde(flatten)]

@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use ts_rs::TS;
 
 use super::time;
 
 /// `{id, firstName, lastName, callsign, imageUrl}` of a meeting's subject.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingPerson {
     pub id: String,
@@ -20,33 +21,37 @@ pub struct MeetingPerson {
 }
 
 /// `{id, name}` of a meeting's template.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TemplateName {
     pub id: String,
     pub name: String,
 }
 
 /// `MeetingView` (exactly these keys).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingView {
     pub id: String,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub date: NaiveDateTime,
+    #[ts(type = "JsonValue")]
     pub content: Value,
     pub author_id: String,
     pub person_id: String,
     pub template_id: Option<String>,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub created_at: NaiveDateTime,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub updated_at: NaiveDateTime,
     pub person: MeetingPerson,
     pub template: Option<TemplateName>,
 }
 
 /// `{id}`, what meeting and template mutations return.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 pub struct IdOnly {
     pub id: String,
 }
@@ -199,7 +204,7 @@ pub async fn delete_own(
 }
 
 /// `TemplateSummary`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateSummary {
     pub id: String,
@@ -207,17 +212,19 @@ pub struct TemplateSummary {
     pub description: Option<String>,
     pub author_id: String,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub updated_at: NaiveDateTime,
 }
 
 /// `{id, name, description, content, authorId}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateDetail {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
     #[sqlx(json)]
+    #[ts(type = "JsonValue")]
     pub content: Value,
     pub author_id: String,
 }

@@ -13,6 +13,7 @@
 pub mod arrangements;
 pub mod comments;
 pub mod departments;
+pub mod enums;
 pub mod github;
 pub mod health_assessments;
 pub mod key_results;

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use ts_rs::TS;
 
 use super::departments::Department;
 use super::paging::SearchPage;
@@ -12,7 +13,7 @@ use super::sql::PgQueryAs;
 use super::time;
 
 /// `Row(Person)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Person {
     pub id: String,
@@ -29,8 +30,10 @@ pub struct Person {
     pub department_id: Option<String>,
     pub title_id: Option<String>,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub created_at: NaiveDateTime,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -39,7 +42,7 @@ pub const PERSON_COLUMNS: &str = "id, first_name, last_name, callsign, email, gi
      gitlab_username, image_url, clerk_user_id, manager_id, role_id, title_id, created_at, updated_at";
 
 /// `ManagerSummary`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ManagerSummary {
     pub id: String,
@@ -50,7 +53,7 @@ pub struct ManagerSummary {
 }
 
 /// `ManagerSummary + {email}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectReport {
     pub id: String,
@@ -62,7 +65,7 @@ pub struct DirectReport {
 }
 
 /// `TitleWithDept`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TitleWithDept {
     pub id: String,
@@ -72,9 +75,10 @@ pub struct TitleWithDept {
     pub department: Option<Department>,
 }
 
-/// `Row(Project)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Row(Project)` (also `projects::Project`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "Project")]
 pub struct ProjectRow {
     pub id: String,
     pub name: String,
@@ -83,14 +87,17 @@ pub struct ProjectRow {
     pub gitlab_url: Option<String>,
     pub image_url: Option<String>,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub created_at: NaiveDateTime,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub updated_at: NaiveDateTime,
 }
 
-/// `Row(Team)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Row(Team)` (also `teams::Team`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "Team")]
 pub struct TeamRow {
     pub id: String,
     pub name: String,
@@ -100,7 +107,7 @@ pub struct TeamRow {
 }
 
 /// `MembershipWithTeam`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MembershipWithTeam {
     pub id: String,
@@ -110,7 +117,7 @@ pub struct MembershipWithTeam {
 }
 
 /// `Row(TeamMember) + {project, teamMemberships}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectMembership {
     pub id: String,
@@ -121,63 +128,91 @@ pub struct ProjectMembership {
 }
 
 /// `{id, name}` of a project.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ProjectName {
     pub id: String,
     pub name: String,
 }
 
 /// The milestone of a person's milestone assignment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignedMilestone {
     pub id: String,
     pub title: String,
+    #[ts(as = "super::enums::RoadmapStatus")]
     pub status: String,
     #[serde(with = "time::option")]
+    #[ts(type = "string | null")]
     pub target_date: Option<NaiveDateTime>,
     pub project_id: String,
     pub project: ProjectName,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MilestoneAssignment {
     pub id: String,
     pub milestone_id: String,
     pub person_id: String,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub created_at: NaiveDateTime,
     pub milestone: AssignedMilestone,
 }
 
 /// The goal of a person's quarterly-goal assignment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignedGoal {
     pub id: String,
     pub title: String,
+    #[ts(as = "super::enums::RoadmapStatus")]
     pub status: String,
     pub quarter: Option<String>,
     #[serde(with = "time::option")]
+    #[ts(type = "string | null")]
     pub target_date: Option<NaiveDateTime>,
     pub project_id: String,
     pub project: ProjectName,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct GoalAssignment {
     pub id: String,
     pub quarterly_goal_id: String,
     pub person_id: String,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub created_at: NaiveDateTime,
     pub quarterly_goal: AssignedGoal,
 }
 
+/// `AssigneePerson`: `{id, firstName, lastName, imageUrl}` (roadmap
+/// assignees, comment authors).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AssigneePerson {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub image_url: Option<String>,
+}
+
+/// `PersonWithOrg`: `Row(Person) + {department, title}` (project and
+/// arrangement members).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonWithOrg {
+    #[serde(flatten)]
+    pub person: Person,
+    pub department: Option<Department>,
+    pub title: Option<TitleWithDept>,
+}
+
 /// `PersonFull` (the original's `personInclude`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonFull {
     #[serde(flatten)]
@@ -192,7 +227,7 @@ pub struct PersonFull {
 }
 
 /// `PersonListItem` (the original's `personListInclude`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonListItem {
     #[serde(flatten)]

@@ -1,10 +1,11 @@
 //! SQL of the `project_links` table (model ProjectLink).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use ts_rs::TS;
 
 /// `Row(ProjectLink)`.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectLink {
     pub id: String,

@@ -15,31 +15,111 @@
 //! [`roadmap::RoadmapTable::project_nodes_json`]), so the value can go to the
 //! cache and the client as is.
 
-use chrono::NaiveDateTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use ts_rs::TS;
 
+use super::enums::HealthStatus;
 use super::paging::SearchPage;
-use super::people::{DEPARTMENT_OF_P, PERSON_FIELDS_ISO, TITLE_OF_P};
+use super::people::{
+    MembershipWithTeam, PersonWithOrg, TeamRow as Team, DEPARTMENT_OF_P, PERSON_FIELDS_ISO,
+    TITLE_OF_P,
+};
+use super::project_links::ProjectLink;
+use super::roadmap::{MilestoneNode, QuarterlyGoalNode};
 use super::sql::PgQueryAs;
 use super::{roadmap, time};
+use crate::trpc::types::View;
 
 /// `Row(Project)`.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub use super::people::ProjectRow as Project;
+
+/// `Row(HealthAssessment)`: eight dimensions, each a status and rich-text
+/// notes (a JSON document), any of them null.
+#[derive(Debug, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct Project {
+pub struct HealthAssessment {
     pub id: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub github_url: Option<String>,
-    pub gitlab_url: Option<String>,
-    pub image_url: Option<String>,
-    #[serde(with = "time")]
-    pub created_at: NaiveDateTime,
-    #[serde(with = "time")]
-    pub updated_at: NaiveDateTime,
+    pub project_id: String,
+    pub author_id: String,
+    #[ts(as = "Option<HealthStatus>")]
+    pub overall_status: Option<String>,
+    #[ts(type = "JsonValue | null")]
+    pub overall_notes: Option<Value>,
+    #[ts(as = "Option<HealthStatus>")]
+    pub growth_status: Option<String>,
+    #[ts(type = "JsonValue | null")]
+    pub growth_notes: Option<Value>,
+    #[ts(as = "Option<HealthStatus>")]
+    pub margin_status: Option<String>,
+    #[ts(type = "JsonValue | null")]
+    pub margin_notes: Option<Value>,
+    #[ts(as = "Option<HealthStatus>")]
+    pub longevity_status: Option<String>,
+    #[ts(type = "JsonValue | null")]
+    pub longevity_notes: Option<Value>,
+    #[ts(as = "Option<HealthStatus>")]
+    pub client_satisfaction_status: Option<String>,
+    #[ts(type = "JsonValue | null")]
+    pub client_satisfaction_notes: Option<Value>,
+    #[ts(as = "Option<HealthStatus>")]
+    pub engineering_vibe_status: Option<String>,
+    #[ts(type = "JsonValue | null")]
+    pub engineering_vibe_notes: Option<Value>,
+    #[ts(as = "Option<HealthStatus>")]
+    pub product_vibe_status: Option<String>,
+    #[ts(type = "JsonValue | null")]
+    pub product_vibe_notes: Option<Value>,
+    #[ts(as = "Option<HealthStatus>")]
+    pub design_vibe_status: Option<String>,
+    #[ts(type = "JsonValue | null")]
+    pub design_vibe_notes: Option<Value>,
+    /// ISO 8601 (`toISOString`).
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `ProjectListItem` (`project.getAll`, `project.list`): the project and
+/// its newest health assessment, if any.
+#[derive(Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectListItem {
+    #[serde(flatten)]
+    pub project: Project,
+    /// At most one: the newest.
+    pub health_assessments: Vec<HealthAssessment>,
+}
+
+/// A member of a project in [`ProjectDetail`]: `Row(TeamMember) + {person:
+/// PersonWithOrg, teamMemberships}`.
+#[derive(Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectMember {
+    pub id: String,
+    pub person_id: String,
+    pub project_id: String,
+    pub person: PersonWithOrg,
+    pub team_memberships: Vec<MembershipWithTeam>,
+}
+
+/// `ProjectDetail` (`project.getById`).
+#[derive(Debug, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectDetail {
+    #[serde(flatten)]
+    pub project: Project,
+    /// Newest first.
+    pub health_assessments: Vec<HealthAssessment>,
+    /// By name.
+    pub teams: Vec<Team>,
+    /// By the person's last name.
+    pub team_members: Vec<ProjectMember>,
+    /// Top-level milestones with their children (two levels).
+    pub milestones: Vec<MilestoneNode>,
+    pub quarterly_goals: Vec<QuarterlyGoalNode>,
+    pub links: Vec<ProjectLink>,
 }
 
 const PROJECT_COLUMNS: &str =
@@ -98,14 +178,16 @@ fn list_item_json() -> String {
 
 /// Every project as `ProjectListItem`, newest first (ties: newest-inserted
 /// first), in one query.
-pub async fn list_items(conn: &mut PgConnection) -> Result<Value, sqlx::Error> {
+pub async fn list_items(
+    conn: &mut PgConnection,
+) -> Result<View<Vec<ProjectListItem>>, sqlx::Error> {
     let sql = format!(
         "SELECT COALESCE(json_agg(item ORDER BY created_at DESC, id DESC), '[]'::json) \
          FROM (SELECT {} AS item, pr.created_at, pr.id FROM projects pr) x",
         list_item_json()
     );
     let (Json(items),): (Json<Value>,) = super::sql::query_as(&sql).fetch_one(conn).await?;
-    Ok(items)
+    Ok(View::new(items))
 }
 
 /// One page of `ProjectListItem`s, newest first, optionally filtered by a
@@ -116,7 +198,7 @@ pub async fn list_page(
     search: Option<&str>,
     offset: i64,
     limit: i64,
-) -> Result<(Value, i64), sqlx::Error> {
+) -> Result<(View<Vec<ProjectListItem>>, i64), sqlx::Error> {
     let item = list_item_json();
     SearchPage {
         table: "projects",
@@ -126,8 +208,9 @@ pub async fn list_page(
         keys: &["created_at", "id"],
         descending: true,
     }
-    .fetch(conn, search, offset, limit)
+    .fetch::<Value>(conn, search, offset, limit)
     .await
+    .map(|(items, total)| (View::new(items), total))
 }
 
 /// `ProjectDetail` of alias `pr`, as one JSON expression.
@@ -166,13 +249,16 @@ fn detail_json() -> String {
 /// members by last name (ties: insertion order) with their person, department,
 /// title and team memberships, the two-level milestone and goal trees with
 /// assignees and key results, and the links (insertion order).
-pub async fn find_detail(conn: &mut PgConnection, id: &str) -> Result<Option<Value>, sqlx::Error> {
+pub async fn find_detail(
+    conn: &mut PgConnection,
+    id: &str,
+) -> Result<Option<View<ProjectDetail>>, sqlx::Error> {
     let sql = format!("SELECT {} FROM projects pr WHERE pr.id = $1", detail_json());
     let row: Option<(Json<Value>,)> = super::sql::query_as(&sql)
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    Ok(row.map(|(Json(v),)| v))
+    Ok(row.map(|(Json(v),)| View::new(v)))
 }
 
 /// The editable fields of a project (`ProjectInput`).

@@ -4,9 +4,10 @@
 //! depends on the other.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// `Row(Department)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Department {
     pub id: String,
@@ -15,13 +16,13 @@ pub struct Department {
 }
 
 /// `{people: n}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct PeopleCount {
     pub people: i64,
 }
 
 /// `Row(Title)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Title {
     pub id: String,

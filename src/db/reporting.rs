@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use ts_rs::TS;
 
 use super::time;
 
@@ -151,7 +152,7 @@ pub async fn lock_reporting_lines(conn: &mut PgConnection) -> Result<(), sqlx::E
 }
 
 /// `Row(ManagerChange)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ManagerChange {
     pub id: String,
@@ -160,11 +161,12 @@ pub struct ManagerChange {
     pub new_manager_id: Option<String>,
     pub changed_by: String,
     #[serde(with = "time")]
+    #[ts(type = "string")]
     pub created_at: NaiveDateTime,
 }
 
 /// `{id, firstName, lastName}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonName {
     pub id: String,
@@ -173,7 +175,7 @@ pub struct PersonName {
 }
 
 /// `ManagerChangeView`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ManagerChangeView {
     #[serde(flatten)]

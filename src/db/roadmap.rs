@@ -13,11 +13,105 @@
 //! original's freshly written tables.
 
 use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use ts_rs::TS;
 
+use super::enums::RoadmapStatus;
+use super::key_results::KeyResult;
+use super::people::AssigneePerson;
 use super::{key_results, time};
+
+/// The declared shapes of one roadmap table's JSON views: `Row(M)`, an
+/// assignment with its person, `RoadmapNode<M>` (two levels) and the node
+/// with its parent (`getById`). Dates are `toISOString` strings.
+macro_rules! roadmap_views {
+    (
+        $row:ident, $assignment:ident, $child:ident, $node:ident, $detail:ident,
+        owner: $owner:ident, extra: { $($extra:tt)* }
+    ) => {
+        #[doc = concat!("`Row(", stringify!($row), ")`.")]
+        #[derive(Debug, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $row {
+            pub id: String,
+            pub title: String,
+            pub description: Option<String>,
+            $($extra)*
+            pub target_date: Option<String>,
+            #[ts(as = "RoadmapStatus")]
+            pub status: String,
+            pub sort_order: i32,
+            pub created_at: String,
+            pub updated_at: String,
+            pub project_id: String,
+            pub parent_id: Option<String>,
+        }
+
+        #[doc = concat!("`Row(", stringify!($assignment), ") + {person: AssigneePerson}`.")]
+        #[derive(Debug, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $assignment {
+            pub id: String,
+            pub $owner: String,
+            pub person_id: String,
+            pub created_at: String,
+            pub person: AssigneePerson,
+        }
+
+        /// A second-level item: the row, its assignments and key results.
+        #[derive(Debug, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $child {
+            #[serde(flatten)]
+            pub row: $row,
+            pub assignments: Vec<$assignment>,
+            pub key_results: Vec<KeyResult>,
+        }
+
+        /// `RoadmapNode`: a top-level item with its children (two levels only).
+        #[derive(Debug, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $node {
+            #[serde(flatten)]
+            pub row: $row,
+            pub assignments: Vec<$assignment>,
+            pub key_results: Vec<KeyResult>,
+            pub children: Vec<$child>,
+        }
+
+        /// `RoadmapNode + {parent: {id, title} | null}` (`getById`).
+        #[derive(Debug, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $detail {
+            #[serde(flatten)]
+            pub row: $row,
+            pub assignments: Vec<$assignment>,
+            pub key_results: Vec<KeyResult>,
+            pub children: Vec<$child>,
+            pub parent: Option<RoadmapParent>,
+        }
+    };
+}
+
+/// `{id, title}` of a roadmap item's parent.
+#[derive(Debug, Serialize, Deserialize, TS)]
+pub struct RoadmapParent {
+    pub id: String,
+    pub title: String,
+}
+
+roadmap_views!(
+    Milestone, MilestoneAssignmentWithPerson, MilestoneChild, MilestoneNode, MilestoneDetail,
+    owner: milestone_id, extra: {}
+);
+roadmap_views!(
+    QuarterlyGoal, QuarterlyGoalAssignmentWithPerson, QuarterlyGoalChild, QuarterlyGoalNode,
+    QuarterlyGoalDetail,
+    owner: quarterly_goal_id, extra: { pub quarter: Option<String>, }
+);
 
 /// Which roadmap table a statement works on.
 #[derive(Debug)]

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use ts_rs::TS;
 
 use super::departments::Department;
 use super::people::{
@@ -17,7 +18,7 @@ use super::people::{
 };
 
 /// `Row(TeamMember)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TeamMember {
     pub id: String,
@@ -183,7 +184,7 @@ pub async fn sync_live_to_active_arrangement(
 }
 
 /// The person of a [`MemberView`]: `Row(Person) + {manager, department, title}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberPerson {
     #[serde(flatten)]
@@ -195,7 +196,7 @@ pub struct MemberPerson {
 
 /// `MemberView` (the original's `memberInclude`); without `teamMemberships`
 /// it is the shape of `teamMember.getOrgTree`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberView {
     pub id: String,

@@ -2,26 +2,19 @@
 
 use serde::Serialize;
 use sqlx::PgConnection;
+use ts_rs::TS;
 
 /// `Row(Team)`.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-#[serde(rename_all = "camelCase")]
-pub struct Team {
-    pub id: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub image_url: Option<String>,
-    pub project_id: String,
-}
+pub use super::people::TeamRow as Team;
 
 /// `{memberships: int}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct MembershipCount {
     pub memberships: i64,
 }
 
 /// `Row(Team) + {_count: {memberships}}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct TeamWithCount {
     #[serde(flatten)]
     pub team: Team,

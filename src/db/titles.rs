@@ -3,13 +3,14 @@
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use ts_rs::TS;
 
 pub use super::reference_rows::Title;
 use super::reference_rows::{Department, PeopleCount};
 use super::sql::lock_rows_in;
 
 /// `TitleView`: a title with its department and head count.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TitleView {
     pub id: String,

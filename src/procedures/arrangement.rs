@@ -14,15 +14,19 @@
 //!   BAD_REQUEST field errors (§9 item 24); missing rows are NOT_FOUND;
 //! - every statement is set-based (§9 item 20).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::project::{IdInput, ProjectIdInput};
 use super::roadmap::field_errors;
 use super::Ctx;
 use crate::cache::{invalidate_project_and_people, CacheKey};
-use crate::db::arrangements::{self, Arrangement, ArrangementTeam, Assignment, TeamContext};
+use crate::db::arrangements::{
+    self, Arrangement, ArrangementDetail, ArrangementListItem, ArrangementTeam, Assignment,
+    TeamContext,
+};
 use crate::db::teams::{self, TeamFields};
 use crate::trpc::registry::Nothing;
+use crate::trpc::types::View;
 use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcError};
 
 pub fn register(r: &mut Registry<Ctx>) {
@@ -74,14 +78,17 @@ fn live_keys(project: &str, users: &[String]) -> Vec<CacheKey> {
 
 /// The project's arrangements, most recently updated first, each with its
 /// teams (by sort order) and their `_count.assignments`.
-async fn get_by_project_id(ctx: Ctx, input: ProjectIdInput) -> Result<Value, ApiError> {
+async fn get_by_project_id(
+    ctx: Ctx,
+    input: ProjectIdInput,
+) -> Result<View<Vec<ArrangementListItem>>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
     Ok(arrangements::list_for_project(&mut conn, &input.project_id).await?)
 }
 
 /// The arrangement with teams, assignments and `unassignedMembers`.
 /// Unknown id → NOT_FOUND "Arrangement not found".
-async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Value, ApiError> {
+async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<View<ArrangementDetail>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
     arrangements::find_detail(&mut conn, &input.id)
         .await?

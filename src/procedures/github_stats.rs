@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use ts_rs::TS;
 
 use crate::cache::{invalidate_github_stats, CacheKey};
 use crate::db::github::{self as sql, ContributorStats, GitHubSync};
@@ -45,12 +46,25 @@ impl FromInput for ProjectInput {
 }
 
 /// `GithubStatsView`.
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct GithubStatsView {
     pub stats: Vec<ContributorStats>,
     pub sync: Option<GitHubSync>,
+    /// By GitHub username and by email.
+    #[ts(as = "crate::trpc::types::Record<MemberInfo>")]
     pub member_map: Map<String, Value>,
+}
+
+/// Who a contributor is, in [`GithubStatsView::member_map`].
+#[derive(Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberInfo {
+    pub person_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub callsign: Option<String>,
+    pub image_url: Option<String>,
 }
 
 async fn get_by_project_id(ctx: Ctx, input: ProjectInput) -> Result<GithubStatsView, ApiError> {
@@ -65,13 +79,14 @@ async fn get_by_project_id(ctx: Ctx, input: ProjectInput) -> Result<GithubStatsV
     // in place, as assignments to a JavaScript object do.
     let mut member_map = Map::new();
     for person in members {
-        let info = serde_json::json!({
-            "personId": person.id,
-            "firstName": person.first_name,
-            "lastName": person.last_name,
-            "callsign": person.callsign,
-            "imageUrl": person.image_url,
-        });
+        let info = serde_json::to_value(MemberInfo {
+            person_id: person.id,
+            first_name: person.first_name,
+            last_name: person.last_name,
+            callsign: person.callsign,
+            image_url: person.image_url,
+        })
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
         if let Some(login) = person.github_username.filter(|l| !l.is_empty()) {
             member_map.insert(login, info.clone());
         }
@@ -89,7 +104,7 @@ async fn get_sync_status(ctx: Ctx, input: ProjectInput) -> Result<Option<GitHubS
     Ok(sql::sync_row(&mut conn, &input.project_id).await?)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 pub struct SyncNowResult {
     success: bool,
 }

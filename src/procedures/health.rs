@@ -1,6 +1,7 @@
 //! Router `health`.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use ts_rs::TS;
 
 use super::Ctx;
 use crate::trpc::{Access, ApiError, Registry};
@@ -9,8 +10,18 @@ pub fn register(r: &mut Registry<Ctx>) {
     r.query("health.ping", Access::Public, |_: &()| None, ping);
 }
 
-/// `{status: "ok", timestamp}`; public and not rate-limited.
-async fn ping(_ctx: Ctx, _: ()) -> Result<Value, ApiError> {
-    let now = crate::db::time::to_iso(&chrono::Utc::now().naive_utc());
-    Ok(json!({"status": "ok", "timestamp": now}))
+/// `{status: "ok", timestamp}` (`timestamp`: now, ISO 8601).
+#[derive(Serialize, TS)]
+pub struct Ping {
+    pub status: &'static str,
+    pub timestamp: String,
+}
+
+/// Public and not rate-limited.
+async fn ping(_ctx: Ctx, _: ()) -> Result<Ping, ApiError> {
+    let timestamp = crate::db::time::to_iso(&chrono::Utc::now().naive_utc());
+    Ok(Ping {
+        status: "ok",
+        timestamp,
+    })
 }

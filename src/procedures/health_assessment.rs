@@ -3,14 +3,13 @@
 //! run in one transaction on the locked row. Every write invalidates the
 //! project's cached views (`projects:list` shows the newest assessment).
 
-use serde::Serialize;
-use serde_json::Value;
-
 use super::project::{IdInput, ProjectIdInput};
-use super::Ctx;
+use super::{Ctx, Deleted};
 use crate::cache::invalidate_project_cache;
 use crate::db::health_assessments::{self, AssessmentRef, Dimension, DIMENSIONS};
 use crate::db::new_id;
+use crate::db::projects::HealthAssessment;
+use crate::trpc::types::View;
 use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcCode, TrpcError};
 
 pub fn register(r: &mut Registry<Ctx>) {
@@ -32,13 +31,16 @@ pub fn register(r: &mut Registry<Ctx>) {
 }
 
 /// `[Row(HealthAssessment)]`, newest first.
-async fn get_by_project_id(ctx: Ctx, input: ProjectIdInput) -> Result<Value, ApiError> {
+async fn get_by_project_id(
+    ctx: Ctx,
+    input: ProjectIdInput,
+) -> Result<View<Vec<HealthAssessment>>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
     Ok(health_assessments::list_for_project(&mut conn, &input.project_id).await?)
 }
 
 /// `Row(HealthAssessment)`; missing → NOT_FOUND "Health assessment not found.".
-async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Value, ApiError> {
+async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<View<HealthAssessment>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
     health_assessments::find(&mut conn, &input.id)
         .await?
@@ -157,12 +159,6 @@ async fn update(ctx: Ctx, input: UpdateInput) -> Result<Mutated<AssessmentRef>, 
     tx.commit().await?;
     let keys = invalidate_project_cache(&row.project_id);
     Ok(Mutated::new(row, keys))
-}
-
-/// `{id}` of a deleted assessment.
-#[derive(Serialize)]
-pub struct Deleted {
-    id: String,
 }
 
 async fn delete(ctx: Ctx, input: IdInput) -> Result<Mutated<Deleted>, ApiError> {

@@ -1,6 +1,7 @@
 //! Router `milestone` (procedures.md §4.8): the roadmap procedures of
 //! [`super::roadmap`] over table `milestones`.
 
+use crate::db::roadmap as roadmap_views;
 use crate::db::roadmap::{RoadmapTable, MILESTONES};
 use crate::trpc::Registry;
 
@@ -12,6 +13,9 @@ pub struct Milestone;
 
 impl Roadmap for Milestone {
     const TABLE: &'static RoadmapTable = &MILESTONES;
+    type Row = roadmap_views::Milestone;
+    type Node = roadmap_views::MilestoneNode;
+    type Detail = roadmap_views::MilestoneDetail;
     const GET_BY_PROJECT_ID: &'static str = "milestone.getByProjectId";
     const GET_BY_ID: &'static str = "milestone.getById";
     const CREATE: &'static str = "milestone.create";

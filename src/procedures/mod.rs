@@ -29,6 +29,12 @@ pub mod team;
 pub mod team_member;
 pub mod title;
 
+/// `{id}` of a deleted row (`healthAssessment.delete`, `personComment.delete`).
+#[derive(serde::Serialize, ts_rs::TS)]
+pub struct Deleted {
+    pub id: String,
+}
+
 /// What a resolver gets: the app and the caller.
 #[derive(Clone)]
 pub struct Ctx {

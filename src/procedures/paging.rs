@@ -2,6 +2,7 @@
 //! `person.list`.
 
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::trpc::{FromInput, Input};
 
@@ -37,7 +38,7 @@ impl FromInput for ListInput {
 }
 
 /// `{items: [T], totalCount}`: one page and the count of every match.
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     pub items: T,

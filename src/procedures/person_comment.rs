@@ -1,14 +1,12 @@
 //! Router `personComment`: comments about people, by people who claimed a
 //! person record. Visible to every signed-in user, as in the original.
 
-use serde::Serialize;
-
 use crate::db::comments::{self, CommentView};
 use crate::db::{new_id, people};
 use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcCode, TrpcError};
 
 use super::meeting::CLAIM_FIRST_MESSAGE;
-use super::Ctx;
+use super::{Ctx, Deleted};
 
 /// The original's `z.string().min(1).max(5000)`.
 const MAX_CONTENT: usize = 5000;
@@ -109,11 +107,6 @@ impl FromInput for IdInput {
     fn from_input(i: &mut Input) -> Self {
         Self { id: i.id("id") }
     }
-}
-
-#[derive(Serialize)]
-pub struct Deleted {
-    id: String,
 }
 
 async fn delete(ctx: Ctx, input: IdInput) -> Result<Mutated<Deleted>, ApiError> {

@@ -7,15 +7,14 @@
 //! views that embed the project row: `people:all`, the `person-me` of its
 //! claimed members and assignees, and its GitHub stats (§9 item 12).
 
-use serde_json::Value;
-
 use super::paging::{ListInput, Page};
 use super::Ctx;
 use crate::cache::{
     invalidate_github_stats, invalidate_project_and_people, invalidate_project_cache, CacheKey,
 };
 use crate::db::new_id;
-use crate::db::projects::{self, Project, ProjectFields};
+use crate::db::projects::{self, Project, ProjectDetail, ProjectFields, ProjectListItem};
+use crate::trpc::types::View;
 use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcError};
 
 pub fn register(r: &mut Registry<Ctx>) {
@@ -71,7 +70,7 @@ impl FromInput for ProjectIdInput {
 }
 
 /// `[ProjectListItem]`, newest first (read through `projects:list`).
-async fn get_all(ctx: Ctx, _: ()) -> Result<Value, ApiError> {
+async fn get_all(ctx: Ctx, _: ()) -> Result<View<Vec<ProjectListItem>>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
     Ok(projects::list_items(&mut conn).await?)
 }
@@ -79,7 +78,7 @@ async fn get_all(ctx: Ctx, _: ()) -> Result<Value, ApiError> {
 /// A page of projects; `search` matches the name literally (`%`, `_`, `\`
 /// escaped, §9 item 27), case-insensitively.
 /// `{items: [ProjectListItem], totalCount}`.
-async fn list(ctx: Ctx, input: ListInput) -> Result<Page<Value>, ApiError> {
+async fn list(ctx: Ctx, input: ListInput) -> Result<Page<View<Vec<ProjectListItem>>>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
     let (search, offset, limit) = input.page_args();
     let (items, total_count) = projects::list_page(&mut conn, search, offset, limit).await?;
@@ -88,7 +87,7 @@ async fn list(ctx: Ctx, input: ListInput) -> Result<Page<Value>, ApiError> {
 
 /// `ProjectDetail` or `null` (read through `project:{id}`; a `null` is never
 /// stored, §9 item 11).
-async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Option<Value>, ApiError> {
+async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<Option<View<ProjectDetail>>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
     Ok(projects::find_detail(&mut conn, &input.id).await?)
 }

@@ -1,6 +1,7 @@
 //! Router `quarterlyGoal` (procedures.md §4.13): the roadmap procedures of
 //! [`super::roadmap`] over table `quarterly_goals` (which adds `quarter`).
 
+use crate::db::roadmap as roadmap_views;
 use crate::db::roadmap::{RoadmapTable, QUARTERLY_GOALS};
 use crate::trpc::Registry;
 
@@ -12,6 +13,9 @@ pub struct QuarterlyGoal;
 
 impl Roadmap for QuarterlyGoal {
     const TABLE: &'static RoadmapTable = &QUARTERLY_GOALS;
+    type Row = roadmap_views::QuarterlyGoal;
+    type Node = roadmap_views::QuarterlyGoalNode;
+    type Detail = roadmap_views::QuarterlyGoalDetail;
     const GET_BY_PROJECT_ID: &'static str = "quarterlyGoal.getByProjectId";
     const GET_BY_ID: &'static str = "quarterlyGoal.getById";
     const CREATE: &'static str = "quarterlyGoal.create";

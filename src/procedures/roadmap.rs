@@ -20,6 +20,7 @@ use crate::cache::{invalidate_people_views, invalidate_project_cache};
 use crate::db::roadmap::{self, ItemFields, RoadmapTable};
 use crate::trpc::input::ZodError;
 use crate::trpc::registry::Nothing;
+use crate::trpc::types::{Shape, View};
 use crate::trpc::{Access, ApiError, FromInput, Input, Mutated, Registry, TrpcCode, TrpcError};
 
 use super::project::{IdInput, ProjectIdInput};
@@ -34,6 +35,12 @@ pub const CYCLE_MESSAGE: &str = "Cannot set this parent — it would create a ci
 /// A roadmap router: its table and procedure paths.
 pub trait Roadmap: Send + Sync + 'static {
     const TABLE: &'static RoadmapTable;
+    /// `Row(M)` (create, update and delete answer it).
+    type Row: Shape;
+    /// `RoadmapNode<M>` (`getByProjectId`).
+    type Node: Shape;
+    /// `RoadmapNode<M> + {parent}` (`getById`).
+    type Detail: Shape;
     const GET_BY_PROJECT_ID: &'static str;
     const GET_BY_ID: &'static str;
     const CREATE: &'static str;
@@ -86,15 +93,23 @@ fn not_found(t: &RoadmapTable, id: &str) -> ApiError {
 }
 
 /// `[RoadmapNode]`: top-level items, `sortOrder` ASC, `targetDate` ASC.
-async fn get_by_project_id<K: Roadmap>(ctx: Ctx, input: ProjectIdInput) -> Result<Value, ApiError> {
+async fn get_by_project_id<K: Roadmap>(
+    ctx: Ctx,
+    input: ProjectIdInput,
+) -> Result<View<Vec<K::Node>>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    Ok(roadmap::list_top(&mut conn, K::TABLE, &input.project_id).await?)
+    let nodes = roadmap::list_top(&mut conn, K::TABLE, &input.project_id).await?;
+    Ok(View::new(nodes))
 }
 
 /// `RoadmapNode + {parent}` or `null`.
-async fn get_by_id<K: Roadmap>(ctx: Ctx, input: IdInput) -> Result<Option<Value>, ApiError> {
+async fn get_by_id<K: Roadmap>(
+    ctx: Ctx,
+    input: IdInput,
+) -> Result<Option<View<K::Detail>>, ApiError> {
     let mut conn = ctx.app.db.acquire().await?;
-    Ok(roadmap::find_node(&mut conn, K::TABLE, &input.id).await?)
+    let node = roadmap::find_node(&mut conn, K::TABLE, &input.id).await?;
+    Ok(node.map(View::new))
 }
 
 /// The item fields of create and update, in the schema's key order.
@@ -170,7 +185,10 @@ fn ensure_same_project(
 }
 
 /// Inserts an item (`Row(M)`), after its siblings unless `sortOrder` is given.
-async fn create<K: Roadmap>(ctx: Ctx, input: CreateInput<K>) -> Result<Mutated<Value>, ApiError> {
+async fn create<K: Roadmap>(
+    ctx: Ctx,
+    input: CreateInput<K>,
+) -> Result<Mutated<View<K::Row>>, ApiError> {
     let t = K::TABLE;
     let mut tx = ctx.app.db.begin().await?;
     if !roadmap::lock_project(&mut tx, &input.project_id).await? {
@@ -192,7 +210,7 @@ async fn create<K: Roadmap>(ctx: Ctx, input: CreateInput<K>) -> Result<Mutated<V
     .await?;
     tx.commit().await?;
     Ok(Mutated::new(
-        row,
+        View::new(row),
         invalidate_project_cache(&input.project_id),
     ))
 }
@@ -220,7 +238,10 @@ impl<K: Roadmap> FromInput for UpdateInput<K> {
 /// Overwrites an item with the original's replace semantics (absent
 /// `targetDate`/`parentId`/`sortOrder` clear them). A new parent is checked
 /// under the project lock: same project, no cycle (self-parent included).
-async fn update<K: Roadmap>(ctx: Ctx, input: UpdateInput<K>) -> Result<Mutated<Value>, ApiError> {
+async fn update<K: Roadmap>(
+    ctx: Ctx,
+    input: UpdateInput<K>,
+) -> Result<Mutated<View<K::Row>>, ApiError> {
     let t = K::TABLE;
     let mut tx = ctx.app.db.begin().await?;
     if let Some(parent) = &input.fields.parent_id {
@@ -250,11 +271,11 @@ async fn update<K: Roadmap>(ctx: Ctx, input: UpdateInput<K>) -> Result<Mutated<V
     if updated.has_assignees {
         keys.extend(invalidate_people_views(&updated.assignee_users));
     }
-    Ok(Mutated::new(updated.row, keys))
+    Ok(Mutated::new(View::new(updated.row), keys))
 }
 
 /// Deletes an item with its subtree, assignments and key results.
-async fn delete<K: Roadmap>(ctx: Ctx, input: IdInput) -> Result<Mutated<Value>, ApiError> {
+async fn delete<K: Roadmap>(ctx: Ctx, input: IdInput) -> Result<Mutated<View<K::Row>>, ApiError> {
     let t = K::TABLE;
     let mut conn = ctx.app.db.acquire().await?;
     let deleted = roadmap::delete(&mut conn, t, &input.id)
@@ -264,7 +285,7 @@ async fn delete<K: Roadmap>(ctx: Ctx, input: IdInput) -> Result<Mutated<Value>, 
     if deleted.has_assignees {
         keys.extend(invalidate_people_views(&deleted.assignee_users));
     }
-    Ok(Mutated::new(deleted.row, keys))
+    Ok(Mutated::new(View::new(deleted.row), keys))
 }
 
 pub struct AssigneesInput<K> {

@@ -40,6 +40,15 @@ fn type_name(v: Option<&Value>) -> &'static str {
     }
 }
 
+/// `options` as a union of TypeScript string literals (`"a" | "b"`).
+fn literal_union(options: &[&str]) -> String {
+    options
+        .iter()
+        .map(|o| Value::from(*o).to_string())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
 /// Longest id accepted (characters): ids are generated cuids (25), so 255
 /// leaves room for imported ones and keeps any composite index entry small.
 pub const MAX_ID_LEN: usize = 255;
@@ -121,6 +130,39 @@ pub struct Input {
     issues: Vec<Value>,
     checked_root: bool,
     lookup: bool,
+    /// In describing mode ([`Input::describing`]), the fields read so far.
+    fields: Option<Vec<InputField>>,
+}
+
+/// One field of a procedure's input as a caller writes it (zod's input type,
+/// `z.input<typeof schema>`): its key, TypeScript type and whether the key
+/// may be left out. Recorded by the readers themselves, so the declared type
+/// is the one the parser checks and cannot drift from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputField {
+    pub key: String,
+    /// A TypeScript type expression, e.g. `string | ""` or `Date | null`.
+    pub ts: String,
+    /// `key?:` — zod makes a key optional when its schema accepts `undefined`
+    /// (`.optional()`, `.default(..)`, `z.any()`).
+    pub optional: bool,
+}
+
+/// A procedure's input type: `None` when it has no input parser (tRPC's
+/// `void`), else the object's fields in the order the parser reads them.
+pub type InputShape = Option<Vec<InputField>>;
+
+/// The input type of `T` as a caller writes it, from `T`'s own parser: the
+/// parser runs once over `{}` in describing mode and each reader records its
+/// key. Readers record before they delegate, so the outermost reader of a key
+/// (e.g. [`Input::opt_nullable_date`], not the [`Input::date`] it calls) wins.
+pub fn input_shape<T: FromInput>() -> InputShape {
+    if !T::TAKES_INPUT {
+        return None;
+    }
+    let mut input = Input::describing();
+    let _ = T::from_input(&mut input);
+    input.fields
 }
 
 impl Input {
@@ -132,6 +174,7 @@ impl Input {
             issues: Vec::new(),
             checked_root: false,
             lookup: false,
+            fields: None,
         }
     }
 
@@ -143,6 +186,27 @@ impl Input {
         Self {
             lookup: true,
             ..Self::new(raw)
+        }
+    }
+
+    /// A reader over `{}` that records each field's TypeScript type ([`input_shape`]).
+    fn describing() -> Self {
+        Self {
+            fields: Some(Vec::new()),
+            ..Self::new(Some(&Value::Object(Map::new())))
+        }
+    }
+
+    /// Records `key`'s type in describing mode (first record of a key wins).
+    fn declare(&mut self, key: &str, ts: &str, optional: bool) {
+        if let Some(fields) = &mut self.fields {
+            if !fields.iter().any(|f| f.key == key) {
+                fields.push(InputField {
+                    key: key.to_string(),
+                    ts: ts.to_string(),
+                    optional,
+                });
+            }
         }
     }
 
@@ -212,12 +276,14 @@ impl Input {
 
     /// A required string (`z.string()`).
     pub fn string(&mut self, key: &str) -> String {
+        self.declare(key, "string", false);
         self.string_min(key, 0)
     }
 
     /// A required string of at least `min` characters (`z.string().min(min)`),
     /// at most [`MAX_STRING_LEN`].
     pub fn string_min(&mut self, key: &str, min: usize) -> String {
+        self.declare(key, "string", false);
         self.string_checked(key, min, MAX_STRING_LEN)
     }
 
@@ -268,6 +334,7 @@ impl Input {
     /// rejected here instead of reaching the database (procedures.md §9 item 22);
     /// at most [`MAX_ID_LEN`] characters, no NUL (in a query: unknown id).
     pub fn id(&mut self, key: &str) -> String {
+        self.declare(key, "string", false);
         match self.present(key) {
             None => String::new(),
             Some(Some(Value::String(s))) => {
@@ -286,6 +353,7 @@ impl Input {
     /// An optional string (free text, at most [`MAX_TEXT_LEN`]): absent →
     /// `None`; `null` is rejected as zod does.
     pub fn opt_string(&mut self, key: &str) -> Option<String> {
+        self.declare(key, "string", true);
         match self.present(key) {
             None | Some(None) => None,
             Some(Some(Value::String(s))) => {
@@ -302,6 +370,7 @@ impl Input {
     /// An optional id: absent → `None`; `""` is rejected instead of reaching
     /// the database as a foreign key (procedures.md §9 item 22).
     pub fn opt_id(&mut self, key: &str) -> Option<String> {
+        self.declare(key, "string", true);
         match self.present(key) {
             None | Some(None) => None,
             Some(Some(Value::String(s))) => {
@@ -321,6 +390,7 @@ impl Input {
     /// stored as `value || null`): absent or `""` → `None`; a non-string is
     /// zod's union error; at most [`MAX_ID_LEN`] characters, no NUL.
     pub fn opt_id_or_empty(&mut self, key: &str) -> Option<String> {
+        self.declare(key, "string | \"\"", true);
         let id = self.opt_string_or_literal_empty(key)?;
         if id.is_empty() {
             return None;
@@ -330,6 +400,7 @@ impl Input {
 
     /// A required array of ids (`z.array(z.string())`), each non-empty.
     pub fn id_list(&mut self, key: &str) -> Vec<String> {
+        self.declare(key, "string[]", false);
         match self.present(key) {
             None => Vec::new(),
             Some(Some(Value::Array(items))) => {
@@ -378,11 +449,13 @@ impl Input {
 
     /// A required string of `min..=max` characters (`z.string().min(min).max(max)`).
     pub fn string_between(&mut self, key: &str, min: usize, max: usize) -> String {
+        self.declare(key, "string", false);
         self.string_checked(key, min, max)
     }
 
     /// A required email (`z.string().email()`, zod 3's pattern).
     pub fn email(&mut self, key: &str) -> String {
+        self.declare(key, "string", false);
         let present = matches!(self.present(key), Some(Some(Value::String(_))));
         let s = self.string(key);
         if present && !is_zod_email(&s) {
@@ -443,6 +516,7 @@ impl Input {
     /// string that is not a URL only fails the `url()` check (zod returns that
     /// branch's "Invalid url", not an `invalid_union`).
     pub fn opt_url_or_empty(&mut self, key: &str) -> Option<String> {
+        self.declare(key, "string | \"\"", true);
         let s = self.opt_storable_or_literal_empty(key, MAX_URL_LEN)?;
         if s.is_empty() {
             return None;
@@ -456,6 +530,7 @@ impl Input {
     /// An optional string where `""` means absent (`z.string().optional().or(z.literal(""))`
     /// stored as `value || null`).
     pub fn opt_string_or_empty(&mut self, key: &str) -> Option<String> {
+        self.declare(key, "string | \"\"", true);
         self.opt_storable_or_literal_empty(key, MAX_STRING_LEN)
             .filter(|s| !s.is_empty())
     }
@@ -463,6 +538,7 @@ impl Input {
     /// Optional free text where `""` means absent (`z.string().optional().or(z.literal(""))`
     /// stored as `value || null`), at most [`MAX_TEXT_LEN`] characters.
     pub fn opt_text_or_empty(&mut self, key: &str) -> Option<String> {
+        self.declare(key, "string | \"\"", true);
         self.opt_storable_or_literal_empty(key, MAX_TEXT_LEN)
             .filter(|s| !s.is_empty())
     }
@@ -470,6 +546,7 @@ impl Input {
     /// Any JSON value (`z.any()`): absent → `None`, `null` → `Some(Value::Null)`.
     /// A NUL in any string or key is an error: `jsonb` cannot store it.
     pub fn any(&mut self, key: &str) -> Option<Value> {
+        self.declare(key, "any", true);
         let value = self.present(key).flatten();
         if value.as_ref().is_some_and(has_nul) {
             self.custom(&[key], NUL_DOCUMENT_MESSAGE);
@@ -480,6 +557,7 @@ impl Input {
     /// A rich-text document (`z.any()` stored as `content ?? {}`): absent and
     /// `null` become an empty object.
     pub fn document(&mut self, key: &str) -> Value {
+        self.declare(key, "any", true);
         self.any(key)
             .filter(|c| !c.is_null())
             .unwrap_or_else(|| json!({}))
@@ -487,6 +565,7 @@ impl Input {
 
     /// A required date (`z.coerce.date()`): what JS `new Date(v)` accepts.
     pub fn date(&mut self, key: &str) -> chrono::NaiveDateTime {
+        self.declare(key, "Date", false);
         match self.present(key) {
             None => chrono::NaiveDateTime::default(),
             Some(v) => match coerce_date(v.as_ref()) {
@@ -517,6 +596,7 @@ impl Input {
 
     /// An optional date (`z.coerce.date().optional()`): absent → `None`.
     pub fn opt_date(&mut self, key: &str) -> Option<chrono::NaiveDateTime> {
+        self.declare(key, "Date", true);
         match self.present(key) {
             None | Some(None) => None,
             Some(Some(_)) => Some(self.date(key)),
@@ -539,6 +619,7 @@ impl Input {
     /// also breaks. A bound left `None` is `int4`'s, so the value fits an
     /// `INTEGER` column.
     pub fn opt_int(&mut self, key: &str, min: Option<i64>, max: Option<i64>) -> Option<i64> {
+        self.declare(key, "number", true);
         let min = Some(min.unwrap_or(i32::MIN.into()));
         let max = Some(max.unwrap_or(i32::MAX.into()));
         let n = self.number(key)?;
@@ -574,6 +655,7 @@ impl Input {
     /// empty; `""` elements are kept (callers drop them, as the original
     /// does); each at most [`MAX_ID_LEN`] characters, no NUL.
     pub fn opt_id_list(&mut self, key: &str) -> Vec<String> {
+        self.declare(key, "string[]", true);
         match self.present(key) {
             None | Some(None) => Vec::new(),
             Some(Some(Value::Array(items))) => {
@@ -622,6 +704,10 @@ impl Input {
         options: &[&'static str],
         default: Option<&'static str>,
     ) -> &'static str {
+        if self.fields.is_some() {
+            let union = literal_union(options);
+            self.declare(key, &union, default.is_some());
+        }
         let fallback = default.or(options.first().copied()).unwrap_or_default();
         let expected = options
             .iter()
@@ -655,6 +741,10 @@ impl Input {
     /// or another type is zod's `invalid_type`, a string outside `options`
     /// its `invalid_enum_value` (one issue per field).
     pub fn opt_enumeration(&mut self, key: &str, options: &[&'static str]) -> Option<&'static str> {
+        if self.fields.is_some() {
+            let union = literal_union(options);
+            self.declare(key, &union, true);
+        }
         match self.present(key) {
             None | Some(None) => None,
             Some(Some(_)) => Some(self.enumeration(key, options, None)),
@@ -663,11 +753,13 @@ impl Input {
 
     /// An optional finite number (`z.number().optional()`).
     pub fn opt_number(&mut self, key: &str) -> Option<f64> {
+        self.declare(key, "number", true);
         self.number(key)
     }
 
     /// A required number (`z.number()`); `positive` adds `.positive()`.
     pub fn required_number(&mut self, key: &str, positive: bool) -> f64 {
+        self.declare(key, "number", false);
         let Some(raw) = self.present(key) else {
             return 0.0;
         };
@@ -688,6 +780,7 @@ impl Input {
     /// A nullable optional date (`z.coerce.date().nullable().optional()`):
     /// absent → `None`, `null` → `Some(None)`.
     pub fn opt_nullable_date(&mut self, key: &str) -> Option<Option<chrono::NaiveDateTime>> {
+        self.declare(key, "Date | null", true);
         match self.present(key) {
             None | Some(None) => None,
             Some(Some(Value::Null)) => Some(None),
@@ -698,6 +791,7 @@ impl Input {
     /// A nullable optional id (`z.string().nullable().optional()`): absent →
     /// `None`, `null` → `Some(None)`; `""` is rejected (procedures.md §9 item 22).
     pub fn opt_nullable_id(&mut self, key: &str) -> Option<Option<String>> {
+        self.declare(key, "string | null", true);
         match self.present(key) {
             None | Some(None) => None,
             Some(Some(Value::Null)) => Some(None),
@@ -732,6 +826,7 @@ impl Input {
     /// A required `http:`/`https:` URL (`z.string().url()`, scheme-restricted).
     /// At most [`MAX_URL_LEN`] characters, no NUL.
     pub fn web_url(&mut self, key: &str) -> String {
+        self.declare(key, "string", false);
         let present = matches!(self.present(key), Some(Some(Value::String(_))));
         let s = self.string_checked(key, 0, MAX_URL_LEN);
         if present {
@@ -744,6 +839,7 @@ impl Input {
     /// (`z.string().url().optional().or(z.literal(""))`): absent or `""` → `None`;
     /// at most [`MAX_URL_LEN`] characters, no NUL.
     pub fn opt_web_url_or_empty(&mut self, key: &str) -> Option<String> {
+        self.declare(key, "string | \"\"", true);
         let s = self.opt_storable_or_literal_empty(key, MAX_URL_LEN)?;
         if s.is_empty() {
             return None;

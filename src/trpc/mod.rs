@@ -4,6 +4,7 @@
 pub mod error;
 pub mod input;
 pub mod registry;
+pub mod types;
 pub mod wire;
 pub mod zod;
 

@@ -12,9 +12,11 @@ use std::pin::Pin;
 
 use serde::Serialize;
 use serde_json::Value;
+use ts_rs::TS;
 
 use super::error::{ApiError, TrpcError};
-use super::input::{parse, parse_query, FromInput};
+use super::input::{input_shape, parse, parse_query, FromInput, InputShape};
+use super::types::{output_type, Declarations};
 use crate::cache::{CacheKey, Probe};
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -82,6 +84,11 @@ pub struct Procedure<C> {
     /// Whether it has an input parser ([`FromInput::TAKES_INPUT`]): one
     /// without ignores an unreadable input instead of failing on it.
     pub takes_input: bool,
+    /// Its input type as a caller writes it (`enghub typegen`).
+    pub input_type: fn() -> InputShape,
+    /// Its output type as TypeScript, adding the named types it uses to the
+    /// [`Declarations`] (`enghub typegen`).
+    pub output_type: fn(&mut Declarations) -> String,
     plan: PlanFn<C>,
 }
 
@@ -146,7 +153,7 @@ impl<C: Send + 'static> Registry<C> {
         resolve: F,
     ) where
         I: FromInput + Send + 'static,
-        T: Serialize + 'static,
+        T: Serialize + TS + 'static,
         F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
         Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
     {
@@ -163,7 +170,7 @@ impl<C: Send + 'static> Registry<C> {
         resolve: F,
     ) where
         I: FromInput + Send + 'static,
-        T: Serialize + 'static,
+        T: Serialize + TS + 'static,
         F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
         Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
     {
@@ -185,7 +192,7 @@ impl<C: Send + 'static> Registry<C> {
         resolve: F,
     ) where
         I: FromInput + Send + 'static,
-        T: Serialize + 'static,
+        T: Serialize + TS + 'static,
         F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
         Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
     {
@@ -205,7 +212,7 @@ impl<C: Send + 'static> Registry<C> {
         resolve: F,
     ) where
         I: FromInput + Send + 'static,
-        T: Serialize + 'static,
+        T: Serialize + TS + 'static,
         F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
         Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
         K: Fn(&I, Option<&str>) -> (Option<CacheKey>, Option<Probe>) + Send + Sync + 'static,
@@ -215,6 +222,8 @@ impl<C: Send + 'static> Registry<C> {
             kind: Kind::Query,
             access,
             takes_input: I::TAKES_INPUT,
+            input_type: input_shape::<I>,
+            output_type: output_type::<T>,
             plan: Box::new(move |raw, user| {
                 let input: I = parse_query(raw)?;
                 let (cache, probe) = cache(&input, user);
@@ -239,7 +248,7 @@ impl<C: Send + 'static> Registry<C> {
     pub fn mutation<I, T, F, Fut>(&mut self, path: &'static str, resolve: F)
     where
         I: FromInput + Send + 'static,
-        T: Serialize + 'static,
+        T: Serialize + TS + 'static,
         F: Fn(C, I) -> Fut + Send + Sync + Copy + 'static,
         Fut: Future<Output = Result<Mutated<T>, ApiError>> + Send + 'static,
     {
@@ -248,6 +257,8 @@ impl<C: Send + 'static> Registry<C> {
             kind: Kind::Mutation,
             access: Access::Protected,
             takes_input: I::TAKES_INPUT,
+            input_type: input_shape::<I>,
+            output_type: output_type::<T>,
             plan: Box::new(move |raw, _user| {
                 let input: I = parse(raw)?;
                 Ok(Planned {
@@ -272,6 +283,20 @@ impl<C: Send + 'static> Registry<C> {
 /// `undefined`.
 #[derive(Debug, Clone, Copy)]
 pub struct Nothing;
+
+/// tRPC's output type of a resolver that returns nothing.
+impl TS for Nothing {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(_: &ts_rs::Config) -> String {
+        "void".to_string()
+    }
+
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
+}
 
 impl Serialize for Nothing {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
