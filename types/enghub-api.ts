@@ -315,7 +315,11 @@ export type PersonWithOrg = { department: Department | null, title: TitleWithDep
 /**
  * `{status: "ok", timestamp}` (`timestamp`: now, ISO 8601).
  */
-export type Ping = { status: string, timestamp: string, };
+export type Ping = { 
+/**
+ * Always `"ok"` (the original's literal type).
+ */
+status: "ok", timestamp: string, };
 
 /**
  * `Row(Project)` (also `projects::Project`).

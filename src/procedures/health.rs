@@ -13,6 +13,8 @@ pub fn register(r: &mut Registry<Ctx>) {
 /// `{status: "ok", timestamp}` (`timestamp`: now, ISO 8601).
 #[derive(Serialize, TS)]
 pub struct Ping {
+    /// Always `"ok"` (the original's literal type).
+    #[ts(type = "\"ok\"")]
     pub status: &'static str,
     pub timestamp: String,
 }
