@@ -37,131 +37,299 @@ export type ErrorShape = TRPCDefaultErrorShape & {
 /**
  * `Row(TeamArrangement)`.
  */
-export type Arrangement = { id: string, name: string, isActive: boolean, projectId: string, createdAt: string, updatedAt: string, };
+export type Arrangement = {
+  id: string;
+  name: string;
+  isActive: boolean;
+  projectId: string;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * `arrangement.getById`: the arrangement, its teams by sort order and the
  * project members in none of them.
  */
-export type ArrangementDetail = { teams: Array<ArrangementTeamDetail>, unassignedMembers: Array<ArrangementMember>, id: string, name: string, isActive: boolean, projectId: string, createdAt: string, updatedAt: string, };
+export type ArrangementDetail = {
+  teams: Array<ArrangementTeamDetail>;
+  unassignedMembers: Array<ArrangementMember>;
+  id: string;
+  name: string;
+  isActive: boolean;
+  projectId: string;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * An arrangement in `arrangement.getByProjectId`: `Row(TeamArrangement) +
  * {teams}` (teams by sort order).
  */
-export type ArrangementListItem = { teams: Array<ArrangementTeamWithCount>, id: string, name: string, isActive: boolean, projectId: string, createdAt: string, updatedAt: string, };
+export type ArrangementListItem = {
+  teams: Array<ArrangementTeamWithCount>;
+  id: string;
+  name: string;
+  isActive: boolean;
+  projectId: string;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * A project member in an arrangement: `Row(TeamMember) + {person: PersonWithOrg}`.
  */
-export type ArrangementMember = { id: string, personId: string, projectId: string, person: PersonWithOrg, };
+export type ArrangementMember = {
+  id: string;
+  personId: string;
+  projectId: string;
+  person: PersonWithOrg;
+};
 
 /**
  * `Row(ArrangementTeam)`.
  */
-export type ArrangementTeam = { id: string, name: string, arrangementId: string, sortOrder: number, liveTeamId: string | null, };
+export type ArrangementTeam = {
+  id: string;
+  name: string;
+  arrangementId: string;
+  sortOrder: number;
+  liveTeamId: string | null;
+};
 
 /**
  * `Row(ArrangementTeam) + {assignments}` (by the member's last name).
  */
-export type ArrangementTeamDetail = { assignments: Array<AssignmentWithMember>, id: string, name: string, arrangementId: string, sortOrder: number, liveTeamId: string | null, };
+export type ArrangementTeamDetail = {
+  assignments: Array<AssignmentWithMember>;
+  id: string;
+  name: string;
+  arrangementId: string;
+  sortOrder: number;
+  liveTeamId: string | null;
+};
 
 /**
  * `Row(ArrangementTeam) + {_count: {assignments}}`.
  */
-export type ArrangementTeamWithCount = { _count: AssignmentCount, id: string, name: string, arrangementId: string, sortOrder: number, liveTeamId: string | null, };
+export type ArrangementTeamWithCount = {
+  _count: AssignmentCount;
+  id: string;
+  name: string;
+  arrangementId: string;
+  sortOrder: number;
+  liveTeamId: string | null;
+};
 
 /**
  * `{id, projectId}`, what create and update return.
  */
-export type AssessmentRef = { id: string, projectId: string, };
+export type AssessmentRef = {
+  id: string;
+  projectId: string;
+};
 
 /**
  * The goal of a person's quarterly-goal assignment.
  */
-export type AssignedGoal = { id: string, title: string, status: RoadmapStatus, quarter: string | null, targetDate: string | null, projectId: string, project: ProjectName, };
+export type AssignedGoal = {
+  id: string;
+  title: string;
+  status: RoadmapStatus;
+  quarter: string | null;
+  targetDate: string | null;
+  projectId: string;
+  project: ProjectName;
+};
 
 /**
  * The milestone of a person's milestone assignment.
  */
-export type AssignedMilestone = { id: string, title: string, status: RoadmapStatus, targetDate: string | null, projectId: string, project: ProjectName, };
+export type AssignedMilestone = {
+  id: string;
+  title: string;
+  status: RoadmapStatus;
+  targetDate: string | null;
+  projectId: string;
+  project: ProjectName;
+};
 
 /**
  * `AssigneePerson`: `{id, firstName, lastName, imageUrl}` (roadmap
  * assignees, comment authors).
  */
-export type AssigneePerson = { id: string, firstName: string, lastName: string, imageUrl: string | null, };
+export type AssigneePerson = {
+  id: string;
+  firstName: string;
+  lastName: string;
+  imageUrl: string | null;
+};
 
 /**
  * `Row(ArrangementAssignment)`.
  */
-export type Assignment = { id: string, arrangementTeamId: string, teamMemberId: string, };
+export type Assignment = {
+  id: string;
+  arrangementTeamId: string;
+  teamMemberId: string;
+};
 
 /**
  * `{assignments: n}`.
  */
-export type AssignmentCount = { assignments: number, };
+export type AssignmentCount = {
+  assignments: number;
+};
 
 /**
  * `Row(ArrangementAssignment) + {teamMember}`.
  */
-export type AssignmentWithMember = { id: string, arrangementTeamId: string, teamMemberId: string, teamMember: ArrangementMember, };
+export type AssignmentWithMember = {
+  id: string;
+  arrangementTeamId: string;
+  teamMemberId: string;
+  teamMember: ArrangementMember;
+};
 
 /**
  * `CommentView`: `Row(PersonComment) + {author}`.
  */
-export type CommentView = { id: string, content: string, personId: string, authorId: string, authorPersonId: string, createdAt: string, updatedAt: string, author: AssigneePerson, };
+export type CommentView = {
+  id: string;
+  content: string;
+  personId: string;
+  authorId: string;
+  authorPersonId: string;
+  createdAt: string;
+  updatedAt: string;
+  author: AssigneePerson;
+};
 
 /**
  * `Row(ContributorStats)`.
  */
-export type ContributorStats = { id: string, projectId: string, githubUsername: string, period: string, commits: number, prsOpened: number, prsMerged: number, reviewsDone: number, additions: number, deletions: number, avgWeeklyCommits: number, recentWeeklyCommits: number, trend: string, avgWeeklyReviews: number, recentWeeklyReviews: number, reviewTrend: string, createdAt: string, updatedAt: string, };
+export type ContributorStats = {
+  id: string;
+  projectId: string;
+  githubUsername: string;
+  period: string;
+  commits: number;
+  prsOpened: number;
+  prsMerged: number;
+  reviewsDone: number;
+  additions: number;
+  deletions: number;
+  avgWeeklyCommits: number;
+  recentWeeklyCommits: number;
+  trend: string;
+  avgWeeklyReviews: number;
+  recentWeeklyReviews: number;
+  reviewTrend: string;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * `{id}` of a deleted row (`healthAssessment.delete`, `personComment.delete`).
  */
-export type Deleted = { id: string, };
+export type Deleted = {
+  id: string;
+};
 
 /**
  * `Row(Department)`.
  */
-export type Department = { id: string, name: string, color: string | null, };
+export type Department = {
+  id: string;
+  name: string;
+  color: string | null;
+};
 
 /**
  * `DepartmentView`: a department with its titles (sort order) and head count.
  */
-export type DepartmentView = { id: string, name: string, color: string | null, titles: Array<Title>, _count: PeopleCount, };
+export type DepartmentView = {
+  id: string;
+  name: string;
+  color: string | null;
+  titles: Array<Title>;
+  _count: PeopleCount;
+};
 
 /**
  * `ManagerSummary + {email}`.
  */
-export type DirectReport = { id: string, firstName: string, lastName: string, callsign: string | null, imageUrl: string | null, email: string, };
+export type DirectReport = {
+  id: string;
+  firstName: string;
+  lastName: string;
+  callsign: string | null;
+  imageUrl: string | null;
+  email: string;
+};
 
 /**
  * `Row(GitHubSync)`.
  */
-export type GitHubSync = { id: string, projectId: string, lastSyncAt: string | null, syncStatus: string, syncError: string | null, createdAt: string, updatedAt: string, };
+export type GitHubSync = {
+  id: string;
+  projectId: string;
+  lastSyncAt: string | null;
+  syncStatus: string;
+  syncError: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * `GithubStatsView`.
  */
-export type GithubStatsView = { stats: Array<ContributorStats>, sync: GitHubSync | null, 
-/**
- * By GitHub username and by email.
- */
-memberMap: Record<string, MemberInfo>, };
+export type GithubStatsView = {
+  stats: Array<ContributorStats>;
+  sync: GitHubSync | null;
+  /**
+   * By GitHub username and by email.
+   */
+  memberMap: Record<string, MemberInfo>;
+};
 
-export type GoalAssignment = { id: string, quarterlyGoalId: string, personId: string, createdAt: string, quarterlyGoal: AssignedGoal, };
+export type GoalAssignment = {
+  id: string;
+  quarterlyGoalId: string;
+  personId: string;
+  createdAt: string;
+  quarterlyGoal: AssignedGoal;
+};
 
 /**
  * `Row(HealthAssessment)`: eight dimensions, each a status and rich-text
  * notes (a JSON document), any of them null.
  */
-export type HealthAssessment = { id: string, projectId: string, authorId: string, overallStatus: HealthStatus, overallNotes: JsonValue | null, growthStatus: HealthStatus | null, growthNotes: JsonValue | null, marginStatus: HealthStatus | null, marginNotes: JsonValue | null, longevityStatus: HealthStatus | null, longevityNotes: JsonValue | null, clientSatisfactionStatus: HealthStatus | null, clientSatisfactionNotes: JsonValue | null, engineeringVibeStatus: HealthStatus | null, engineeringVibeNotes: JsonValue | null, productVibeStatus: HealthStatus | null, productVibeNotes: JsonValue | null, designVibeStatus: HealthStatus | null, designVibeNotes: JsonValue | null, 
-/**
- * ISO 8601 (`toISOString`).
- */
-createdAt: string, updatedAt: string, };
+export type HealthAssessment = {
+  id: string;
+  projectId: string;
+  authorId: string;
+  overallStatus: HealthStatus;
+  overallNotes: JsonValue | null;
+  growthStatus: HealthStatus | null;
+  growthNotes: JsonValue | null;
+  marginStatus: HealthStatus | null;
+  marginNotes: JsonValue | null;
+  longevityStatus: HealthStatus | null;
+  longevityNotes: JsonValue | null;
+  clientSatisfactionStatus: HealthStatus | null;
+  clientSatisfactionNotes: JsonValue | null;
+  engineeringVibeStatus: HealthStatus | null;
+  engineeringVibeNotes: JsonValue | null;
+  productVibeStatus: HealthStatus | null;
+  productVibeNotes: JsonValue | null;
+  designVibeStatus: HealthStatus | null;
+  designVibeNotes: JsonValue | null;
+  /**
+   * ISO 8601 (`toISOString`).
+   */
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * Prisma enum `HealthStatus` (the dimensions of a health assessment).
@@ -171,294 +339,720 @@ export type HealthStatus = "RED" | "YELLOW" | "GREEN";
 /**
  * `{id}`, what meeting and template mutations return.
  */
-export type IdOnly = { id: string, };
+export type IdOnly = {
+  id: string;
+};
 
 /**
  * `Row(KeyResult)`. Floats are written as JavaScript writes them (`10`, not `10.0`).
  */
-export type KeyResult = { id: string, title: string, targetValue: number, currentValue: number, unit: string | null, status: RoadmapStatus, sortOrder: number, milestoneId: string | null, quarterlyGoalId: string | null, createdAt: string, updatedAt: string, };
+export type KeyResult = {
+  id: string;
+  title: string;
+  targetValue: number;
+  currentValue: number;
+  unit: string | null;
+  status: RoadmapStatus;
+  sortOrder: number;
+  milestoneId: string | null;
+  quarterlyGoalId: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * `KeyResultWithParents`: the row plus the project of each parent.
  */
-export type KeyResultWithParents = { milestone: ParentProject | null, quarterlyGoal: ParentProject | null, id: string, title: string, targetValue: number, currentValue: number, unit: string | null, status: RoadmapStatus, sortOrder: number, milestoneId: string | null, quarterlyGoalId: string | null, createdAt: string, updatedAt: string, };
+export type KeyResultWithParents = {
+  milestone: ParentProject | null;
+  quarterlyGoal: ParentProject | null;
+  id: string;
+  title: string;
+  targetValue: number;
+  currentValue: number;
+  unit: string | null;
+  status: RoadmapStatus;
+  sortOrder: number;
+  milestoneId: string | null;
+  quarterlyGoalId: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * `Row(ManagerChange)`.
  */
-export type ManagerChange = { id: string, personId: string, oldManagerId: string | null, newManagerId: string | null, changedBy: string, createdAt: string, };
+export type ManagerChange = {
+  id: string;
+  personId: string;
+  oldManagerId: string | null;
+  newManagerId: string | null;
+  changedBy: string;
+  createdAt: string;
+};
 
 /**
  * `ManagerChangeView`.
  */
-export type ManagerChangeView = { person: PersonName, oldManager: PersonName | null, newManager: PersonName | null, id: string, personId: string, oldManagerId: string | null, newManagerId: string | null, changedBy: string, createdAt: string, };
+export type ManagerChangeView = {
+  person: PersonName;
+  oldManager: PersonName | null;
+  newManager: PersonName | null;
+  id: string;
+  personId: string;
+  oldManagerId: string | null;
+  newManagerId: string | null;
+  changedBy: string;
+  createdAt: string;
+};
 
 /**
  * `ManagerSummary`.
  */
-export type ManagerSummary = { id: string, firstName: string, lastName: string, callsign: string | null, imageUrl: string | null, };
+export type ManagerSummary = {
+  id: string;
+  firstName: string;
+  lastName: string;
+  callsign: string | null;
+  imageUrl: string | null;
+};
 
 /**
  * `{id, firstName, lastName, callsign, imageUrl}` of a meeting's subject.
  */
-export type MeetingPerson = { id: string, firstName: string, lastName: string, callsign: string | null, imageUrl: string | null, };
+export type MeetingPerson = {
+  id: string;
+  firstName: string;
+  lastName: string;
+  callsign: string | null;
+  imageUrl: string | null;
+};
 
 /**
  * `MeetingView` (exactly these keys).
  */
-export type MeetingView = { id: string, date: string, content: JsonValue, authorId: string, personId: string, templateId: string | null, createdAt: string, updatedAt: string, person: MeetingPerson, template: TemplateName | null, };
+export type MeetingView = {
+  id: string;
+  date: string;
+  content: JsonValue;
+  authorId: string;
+  personId: string;
+  templateId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  person: MeetingPerson;
+  template: TemplateName | null;
+};
 
 /**
  * Who a contributor is, in [`GithubStatsView::member_map`].
  */
-export type MemberInfo = { personId: string, firstName: string, lastName: string, callsign: string | null, imageUrl: string | null, };
+export type MemberInfo = {
+  personId: string;
+  firstName: string;
+  lastName: string;
+  callsign: string | null;
+  imageUrl: string | null;
+};
 
 /**
  * The person of a [`MemberView`]: `Row(Person) + {manager, department, title}`.
  */
-export type MemberPerson = { manager: ManagerSummary | null, department: Department | null, title: TitleWithDept | null, id: string, firstName: string, lastName: string, callsign: string | null, email: string, githubUsername: string | null, gitlabUsername: string | null, imageUrl: string | null, clerkUserId: string | null, managerId: string | null, departmentId: string | null, titleId: string | null, createdAt: string, updatedAt: string, };
+export type MemberPerson = {
+  manager: ManagerSummary | null;
+  department: Department | null;
+  title: TitleWithDept | null;
+  id: string;
+  firstName: string;
+  lastName: string;
+  callsign: string | null;
+  email: string;
+  githubUsername: string | null;
+  gitlabUsername: string | null;
+  imageUrl: string | null;
+  clerkUserId: string | null;
+  managerId: string | null;
+  departmentId: string | null;
+  titleId: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * `MemberView` (the original's `memberInclude`: `teamMember.getById`,
  * `getByProjectId`).
  */
-export type MemberView = { id: string, personId: string, projectId: string, person: MemberPerson, 
-/**
- * Insertion order (the original leaves it unordered).
- */
-teamMemberships: Array<MembershipWithTeam>, };
+export type MemberView = {
+  id: string;
+  personId: string;
+  projectId: string;
+  person: MemberPerson;
+  /**
+   * Insertion order (the original leaves it unordered).
+   */
+  teamMemberships: Array<MembershipWithTeam>;
+};
 
 /**
  * `{memberships: int}`.
  */
-export type MembershipCount = { memberships: number, };
+export type MembershipCount = {
+  memberships: number;
+};
 
 /**
  * `MembershipWithTeam`.
  */
-export type MembershipWithTeam = { id: string, teamId: string, teamMemberId: string, team: Team, };
+export type MembershipWithTeam = {
+  id: string;
+  teamId: string;
+  teamMemberId: string;
+  team: Team;
+};
 
 /**
  *`Row(Milestone)`.
  */
-export type Milestone = { id: string, title: string, description: string | null, targetDate: string | null, status: RoadmapStatus, sortOrder: number, createdAt: string, updatedAt: string, projectId: string, parentId: string | null, };
+export type Milestone = {
+  id: string;
+  title: string;
+  description: string | null;
+  targetDate: string | null;
+  status: RoadmapStatus;
+  sortOrder: number;
+  createdAt: string;
+  updatedAt: string;
+  projectId: string;
+  parentId: string | null;
+};
 
-export type MilestoneAssignment = { id: string, milestoneId: string, personId: string, createdAt: string, milestone: AssignedMilestone, };
+export type MilestoneAssignment = {
+  id: string;
+  milestoneId: string;
+  personId: string;
+  createdAt: string;
+  milestone: AssignedMilestone;
+};
 
 /**
  *`Row(MilestoneAssignmentWithPerson) + {person: AssigneePerson}`.
  */
-export type MilestoneAssignmentWithPerson = { id: string, milestoneId: string, personId: string, createdAt: string, person: AssigneePerson, };
+export type MilestoneAssignmentWithPerson = {
+  id: string;
+  milestoneId: string;
+  personId: string;
+  createdAt: string;
+  person: AssigneePerson;
+};
 
 /**
  * A second-level item: the row, its assignments and key results.
  */
-export type MilestoneChild = { assignments: Array<MilestoneAssignmentWithPerson>, keyResults: Array<KeyResult>, id: string, title: string, description: string | null, targetDate: string | null, status: RoadmapStatus, sortOrder: number, createdAt: string, updatedAt: string, projectId: string, parentId: string | null, };
+export type MilestoneChild = {
+  assignments: Array<MilestoneAssignmentWithPerson>;
+  keyResults: Array<KeyResult>;
+  id: string;
+  title: string;
+  description: string | null;
+  targetDate: string | null;
+  status: RoadmapStatus;
+  sortOrder: number;
+  createdAt: string;
+  updatedAt: string;
+  projectId: string;
+  parentId: string | null;
+};
 
 /**
  * `RoadmapNode + {parent: {id, title} | null}` (`getById`).
  */
-export type MilestoneDetail = { assignments: Array<MilestoneAssignmentWithPerson>, keyResults: Array<KeyResult>, children: Array<MilestoneChild>, parent: RoadmapParent | null, id: string, title: string, description: string | null, targetDate: string | null, status: RoadmapStatus, sortOrder: number, createdAt: string, updatedAt: string, projectId: string, parentId: string | null, };
+export type MilestoneDetail = {
+  assignments: Array<MilestoneAssignmentWithPerson>;
+  keyResults: Array<KeyResult>;
+  children: Array<MilestoneChild>;
+  parent: RoadmapParent | null;
+  id: string;
+  title: string;
+  description: string | null;
+  targetDate: string | null;
+  status: RoadmapStatus;
+  sortOrder: number;
+  createdAt: string;
+  updatedAt: string;
+  projectId: string;
+  parentId: string | null;
+};
 
 /**
  * `RoadmapNode`: a top-level item with its children (two levels only).
  */
-export type MilestoneNode = { assignments: Array<MilestoneAssignmentWithPerson>, keyResults: Array<KeyResult>, children: Array<MilestoneChild>, id: string, title: string, description: string | null, targetDate: string | null, status: RoadmapStatus, sortOrder: number, createdAt: string, updatedAt: string, projectId: string, parentId: string | null, };
+export type MilestoneNode = {
+  assignments: Array<MilestoneAssignmentWithPerson>;
+  keyResults: Array<KeyResult>;
+  children: Array<MilestoneChild>;
+  id: string;
+  title: string;
+  description: string | null;
+  targetDate: string | null;
+  status: RoadmapStatus;
+  sortOrder: number;
+  createdAt: string;
+  updatedAt: string;
+  projectId: string;
+  parentId: string | null;
+};
 
 /**
  * A member in `teamMember.getOrgTree`: [`MemberView`] without
  * `teamMemberships`.
  */
-export type OrgMember = { id: string, personId: string, projectId: string, person: MemberPerson, };
+export type OrgMember = {
+  id: string;
+  personId: string;
+  projectId: string;
+  person: MemberPerson;
+};
 
 /**
  * `{items: [T], totalCount}`: one page and the count of every match.
  */
-export type Page<T> = { items: T, totalCount: number, };
+export type Page<T> = {
+  items: T;
+  totalCount: number;
+};
 
 /**
  * `{projectId}` of a key result's parent.
  */
-export type ParentProject = { projectId: string, };
+export type ParentProject = {
+  projectId: string;
+};
 
 /**
  * `{people: n}`.
  */
-export type PeopleCount = { people: number, };
+export type PeopleCount = {
+  people: number;
+};
 
 /**
  * `Row(Person)`.
  */
-export type Person = { id: string, firstName: string, lastName: string, callsign: string | null, email: string, githubUsername: string | null, gitlabUsername: string | null, imageUrl: string | null, clerkUserId: string | null, managerId: string | null, departmentId: string | null, titleId: string | null, createdAt: string, updatedAt: string, };
+export type Person = {
+  id: string;
+  firstName: string;
+  lastName: string;
+  callsign: string | null;
+  email: string;
+  githubUsername: string | null;
+  gitlabUsername: string | null;
+  imageUrl: string | null;
+  clerkUserId: string | null;
+  managerId: string | null;
+  departmentId: string | null;
+  titleId: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * `PersonFull` (the original's `personInclude`).
  */
-export type PersonFull = { manager: ManagerSummary | null, directReports: Array<DirectReport>, department: Department | null, title: TitleWithDept | null, projectMemberships: Array<ProjectMembership>, milestoneAssignments: Array<MilestoneAssignment>, quarterlyGoalAssignments: Array<GoalAssignment>, id: string, firstName: string, lastName: string, callsign: string | null, email: string, githubUsername: string | null, gitlabUsername: string | null, imageUrl: string | null, clerkUserId: string | null, managerId: string | null, departmentId: string | null, titleId: string | null, createdAt: string, updatedAt: string, };
+export type PersonFull = {
+  manager: ManagerSummary | null;
+  directReports: Array<DirectReport>;
+  department: Department | null;
+  title: TitleWithDept | null;
+  projectMemberships: Array<ProjectMembership>;
+  milestoneAssignments: Array<MilestoneAssignment>;
+  quarterlyGoalAssignments: Array<GoalAssignment>;
+  id: string;
+  firstName: string;
+  lastName: string;
+  callsign: string | null;
+  email: string;
+  githubUsername: string | null;
+  gitlabUsername: string | null;
+  imageUrl: string | null;
+  clerkUserId: string | null;
+  managerId: string | null;
+  departmentId: string | null;
+  titleId: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * `PersonListItem` (the original's `personListInclude`).
  */
-export type PersonListItem = { department: Department | null, title: TitleWithDept | null, projectMemberships: Array<ProjectMembership>, id: string, firstName: string, lastName: string, callsign: string | null, email: string, githubUsername: string | null, gitlabUsername: string | null, imageUrl: string | null, clerkUserId: string | null, managerId: string | null, departmentId: string | null, titleId: string | null, createdAt: string, updatedAt: string, };
+export type PersonListItem = {
+  department: Department | null;
+  title: TitleWithDept | null;
+  projectMemberships: Array<ProjectMembership>;
+  id: string;
+  firstName: string;
+  lastName: string;
+  callsign: string | null;
+  email: string;
+  githubUsername: string | null;
+  gitlabUsername: string | null;
+  imageUrl: string | null;
+  clerkUserId: string | null;
+  managerId: string | null;
+  departmentId: string | null;
+  titleId: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * `{id, firstName, lastName}`.
  */
-export type PersonName = { id: string, firstName: string, lastName: string, };
+export type PersonName = {
+  id: string;
+  firstName: string;
+  lastName: string;
+};
 
 /**
  * `PersonWithOrg`: `Row(Person) + {department, title}` (project and
  * arrangement members).
  */
-export type PersonWithOrg = { department: Department | null, title: TitleWithDept | null, id: string, firstName: string, lastName: string, callsign: string | null, email: string, githubUsername: string | null, gitlabUsername: string | null, imageUrl: string | null, clerkUserId: string | null, managerId: string | null, departmentId: string | null, titleId: string | null, createdAt: string, updatedAt: string, };
+export type PersonWithOrg = {
+  department: Department | null;
+  title: TitleWithDept | null;
+  id: string;
+  firstName: string;
+  lastName: string;
+  callsign: string | null;
+  email: string;
+  githubUsername: string | null;
+  gitlabUsername: string | null;
+  imageUrl: string | null;
+  clerkUserId: string | null;
+  managerId: string | null;
+  departmentId: string | null;
+  titleId: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * `{status: "ok", timestamp}` (`timestamp`: now, ISO 8601).
  */
-export type Ping = { 
-/**
- * Always `"ok"` (the original's literal type).
- */
-status: "ok", timestamp: string, };
+export type Ping = {
+  /**
+   * Always `"ok"` (the original's literal type).
+   */
+  status: "ok";
+  timestamp: string;
+};
 
 /**
  * `Row(Project)` (also `projects::Project`).
  */
-export type Project = { id: string, name: string, description: string | null, githubUrl: string | null, gitlabUrl: string | null, imageUrl: string | null, createdAt: string, updatedAt: string, };
+export type Project = {
+  id: string;
+  name: string;
+  description: string | null;
+  githubUrl: string | null;
+  gitlabUrl: string | null;
+  imageUrl: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * `ProjectDetail` (`project.getById`).
  */
-export type ProjectDetail = { 
-/**
- * Newest first.
- */
-healthAssessments: Array<HealthAssessment>, 
-/**
- * By name.
- */
-teams: Array<Team>, 
-/**
- * By the person's last name.
- */
-teamMembers: Array<ProjectMember>, 
-/**
- * Top-level milestones with their children (two levels).
- */
-milestones: Array<MilestoneNode>, quarterlyGoals: Array<QuarterlyGoalNode>, links: Array<ProjectLink>, id: string, name: string, description: string | null, githubUrl: string | null, gitlabUrl: string | null, imageUrl: string | null, createdAt: string, updatedAt: string, };
+export type ProjectDetail = {
+  /**
+   * Newest first.
+   */
+  healthAssessments: Array<HealthAssessment>;
+  /**
+   * By name.
+   */
+  teams: Array<Team>;
+  /**
+   * By the person's last name.
+   */
+  teamMembers: Array<ProjectMember>;
+  /**
+   * Top-level milestones with their children (two levels).
+   */
+  milestones: Array<MilestoneNode>;
+  quarterlyGoals: Array<QuarterlyGoalNode>;
+  links: Array<ProjectLink>;
+  id: string;
+  name: string;
+  description: string | null;
+  githubUrl: string | null;
+  gitlabUrl: string | null;
+  imageUrl: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * `Row(ProjectLink)`.
  */
-export type ProjectLink = { id: string, label: string, url: string, projectId: string, };
+export type ProjectLink = {
+  id: string;
+  label: string;
+  url: string;
+  projectId: string;
+};
 
 /**
  * `ProjectListItem` (`project.getAll`, `project.list`): the project and
  * its newest health assessment, if any.
  */
-export type ProjectListItem = { 
-/**
- * At most one: the newest.
- */
-healthAssessments: Array<HealthAssessment>, id: string, name: string, description: string | null, githubUrl: string | null, gitlabUrl: string | null, imageUrl: string | null, createdAt: string, updatedAt: string, };
+export type ProjectListItem = {
+  /**
+   * At most one: the newest.
+   */
+  healthAssessments: Array<HealthAssessment>;
+  id: string;
+  name: string;
+  description: string | null;
+  githubUrl: string | null;
+  gitlabUrl: string | null;
+  imageUrl: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
 
 /**
  * A member of a project in [`ProjectDetail`]: `Row(TeamMember) + {person:
  * PersonWithOrg, teamMemberships}`.
  */
-export type ProjectMember = { id: string, personId: string, projectId: string, person: PersonWithOrg, teamMemberships: Array<MembershipWithTeam>, };
+export type ProjectMember = {
+  id: string;
+  personId: string;
+  projectId: string;
+  person: PersonWithOrg;
+  teamMemberships: Array<MembershipWithTeam>;
+};
 
 /**
  * `Row(TeamMember) + {project, teamMemberships}`.
  */
-export type ProjectMembership = { id: string, personId: string, projectId: string, project: Project, teamMemberships: Array<MembershipWithTeam>, };
+export type ProjectMembership = {
+  id: string;
+  personId: string;
+  projectId: string;
+  project: Project;
+  teamMemberships: Array<MembershipWithTeam>;
+};
 
 /**
  * `{id, name}` of a project.
  */
-export type ProjectName = { id: string, name: string, };
+export type ProjectName = {
+  id: string;
+  name: string;
+};
 
 /**
  *`Row(QuarterlyGoal)`.
  */
-export type QuarterlyGoal = { id: string, title: string, description: string | null, quarter: string | null, targetDate: string | null, status: RoadmapStatus, sortOrder: number, createdAt: string, updatedAt: string, projectId: string, parentId: string | null, };
+export type QuarterlyGoal = {
+  id: string;
+  title: string;
+  description: string | null;
+  quarter: string | null;
+  targetDate: string | null;
+  status: RoadmapStatus;
+  sortOrder: number;
+  createdAt: string;
+  updatedAt: string;
+  projectId: string;
+  parentId: string | null;
+};
 
 /**
  *`Row(QuarterlyGoalAssignmentWithPerson) + {person: AssigneePerson}`.
  */
-export type QuarterlyGoalAssignmentWithPerson = { id: string, quarterlyGoalId: string, personId: string, createdAt: string, person: AssigneePerson, };
+export type QuarterlyGoalAssignmentWithPerson = {
+  id: string;
+  quarterlyGoalId: string;
+  personId: string;
+  createdAt: string;
+  person: AssigneePerson;
+};
 
 /**
  * A second-level item: the row, its assignments and key results.
  */
-export type QuarterlyGoalChild = { assignments: Array<QuarterlyGoalAssignmentWithPerson>, keyResults: Array<KeyResult>, id: string, title: string, description: string | null, quarter: string | null, targetDate: string | null, status: RoadmapStatus, sortOrder: number, createdAt: string, updatedAt: string, projectId: string, parentId: string | null, };
+export type QuarterlyGoalChild = {
+  assignments: Array<QuarterlyGoalAssignmentWithPerson>;
+  keyResults: Array<KeyResult>;
+  id: string;
+  title: string;
+  description: string | null;
+  quarter: string | null;
+  targetDate: string | null;
+  status: RoadmapStatus;
+  sortOrder: number;
+  createdAt: string;
+  updatedAt: string;
+  projectId: string;
+  parentId: string | null;
+};
 
 /**
  * `RoadmapNode + {parent: {id, title} | null}` (`getById`).
  */
-export type QuarterlyGoalDetail = { assignments: Array<QuarterlyGoalAssignmentWithPerson>, keyResults: Array<KeyResult>, children: Array<QuarterlyGoalChild>, parent: RoadmapParent | null, id: string, title: string, description: string | null, quarter: string | null, targetDate: string | null, status: RoadmapStatus, sortOrder: number, createdAt: string, updatedAt: string, projectId: string, parentId: string | null, };
+export type QuarterlyGoalDetail = {
+  assignments: Array<QuarterlyGoalAssignmentWithPerson>;
+  keyResults: Array<KeyResult>;
+  children: Array<QuarterlyGoalChild>;
+  parent: RoadmapParent | null;
+  id: string;
+  title: string;
+  description: string | null;
+  quarter: string | null;
+  targetDate: string | null;
+  status: RoadmapStatus;
+  sortOrder: number;
+  createdAt: string;
+  updatedAt: string;
+  projectId: string;
+  parentId: string | null;
+};
 
 /**
  * `RoadmapNode`: a top-level item with its children (two levels only).
  */
-export type QuarterlyGoalNode = { assignments: Array<QuarterlyGoalAssignmentWithPerson>, keyResults: Array<KeyResult>, children: Array<QuarterlyGoalChild>, id: string, title: string, description: string | null, quarter: string | null, targetDate: string | null, status: RoadmapStatus, sortOrder: number, createdAt: string, updatedAt: string, projectId: string, parentId: string | null, };
+export type QuarterlyGoalNode = {
+  assignments: Array<QuarterlyGoalAssignmentWithPerson>;
+  keyResults: Array<KeyResult>;
+  children: Array<QuarterlyGoalChild>;
+  id: string;
+  title: string;
+  description: string | null;
+  quarter: string | null;
+  targetDate: string | null;
+  status: RoadmapStatus;
+  sortOrder: number;
+  createdAt: string;
+  updatedAt: string;
+  projectId: string;
+  parentId: string | null;
+};
 
 /**
  * `{id, title}` of a roadmap item's parent.
  */
-export type RoadmapParent = { id: string, title: string, };
+export type RoadmapParent = {
+  id: string;
+  title: string;
+};
 
 /**
  * Prisma enum `RoadmapStatus` (milestones, quarterly goals, key results).
  */
 export type RoadmapStatus = "NOT_STARTED" | "IN_PROGRESS" | "COMPLETED" | "AT_RISK";
 
-export type SyncNowResult = { success: boolean, };
+export type SyncNowResult = {
+  success: boolean;
+};
 
 /**
  * `Row(Team)` (also `teams::Team`).
  */
-export type Team = { id: string, name: string, description: string | null, imageUrl: string | null, projectId: string, };
+export type Team = {
+  id: string;
+  name: string;
+  description: string | null;
+  imageUrl: string | null;
+  projectId: string;
+};
 
 /**
  * `Row(TeamMember)`.
  */
-export type TeamMember = { id: string, personId: string, projectId: string, };
+export type TeamMember = {
+  id: string;
+  personId: string;
+  projectId: string;
+};
 
 /**
  * `Row(Team) + {_count: {memberships}}`.
  */
-export type TeamWithCount = { _count: MembershipCount, id: string, name: string, description: string | null, imageUrl: string | null, projectId: string, };
+export type TeamWithCount = {
+  _count: MembershipCount;
+  id: string;
+  name: string;
+  description: string | null;
+  imageUrl: string | null;
+  projectId: string;
+};
 
 /**
  * `{id, name, description, content, authorId}`.
  */
-export type TemplateDetail = { id: string, name: string, description: string | null, content: JsonValue, authorId: string, };
+export type TemplateDetail = {
+  id: string;
+  name: string;
+  description: string | null;
+  content: JsonValue;
+  authorId: string;
+};
 
 /**
  * `{id, name}` of a meeting's template.
  */
-export type TemplateName = { id: string, name: string, };
+export type TemplateName = {
+  id: string;
+  name: string;
+};
 
 /**
  * `TemplateSummary`.
  */
-export type TemplateSummary = { id: string, name: string, description: string | null, authorId: string, updatedAt: string, };
+export type TemplateSummary = {
+  id: string;
+  name: string;
+  description: string | null;
+  authorId: string;
+  updatedAt: string;
+};
 
 /**
  * `Row(Title)`.
  */
-export type Title = { id: string, name: string, sortOrder: number, departmentId: string | null, };
+export type Title = {
+  id: string;
+  name: string;
+  sortOrder: number;
+  departmentId: string | null;
+};
 
 /**
  * `TitleView`: a title with its department and head count.
  */
-export type TitleView = { id: string, name: string, sortOrder: number, departmentId: string | null, department: Department | null, _count: PeopleCount, };
+export type TitleView = {
+  id: string;
+  name: string;
+  sortOrder: number;
+  departmentId: string | null;
+  department: Department | null;
+  _count: PeopleCount;
+};
 
 /**
  * `TitleWithDept`.
  */
-export type TitleWithDept = { id: string, name: string, sortOrder: number, departmentId: string | null, department: Department | null, };
+export type TitleWithDept = {
+  id: string;
+  name: string;
+  sortOrder: number;
+  departmentId: string | null;
+  department: Department | null;
+};
 
 /** The API's root types: no context or meta visible to clients, no transformer. */
 type Root = { ctx: object; meta: object; errorShape: ErrorShape; transformer: false };

@@ -56,7 +56,7 @@ impl TypeVisitor for Declarations {
         if T::output_path().is_some() {
             let name = T::ident(&self.cfg);
             let docs = T::docs().unwrap_or_default();
-            let decl = format!("{docs}export {}", T::decl(&self.cfg));
+            let decl = format!("{docs}export {}", one_field_per_line(&T::decl(&self.cfg)));
             if let Some(previous) = self.decls.insert(name.clone(), decl.clone()) {
                 if previous != decl {
                     self.conflicts.push(format!(
@@ -69,6 +69,64 @@ impl TypeVisitor for Declarations {
         T::visit_dependencies(self);
         T::visit_generics(self);
     }
+}
+
+/// ts-rs writes an object type on one line (`type A = { a: string, b: B, };`,
+/// field docs inside it); this puts each field on its own indented line
+/// after its doc comment. Anything else (unions, unparsable text) is kept.
+fn one_field_per_line(decl: &str) -> String {
+    let (Some(open), Some(body_end)) = (decl.find("= {"), decl.rfind('}')) else {
+        return decl.to_string();
+    };
+    let body = &decl[open + 3..body_end];
+    let mut fields = Vec::new();
+    let (mut depth, mut start, mut chars) = (0i32, 0, body.char_indices().peekable());
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '<' | '{' | '[' | '(' => depth += 1,
+            '>' | '}' | ']' | ')' => depth -= 1,
+            // A doc comment or a string literal: skip to its end.
+            '/' if body[i..].starts_with("/**") => match body[i..].find("*/") {
+                Some(end) => {
+                    while chars.peek().is_some_and(|(j, _)| *j < i + end + 2) {
+                        chars.next();
+                    }
+                }
+                None => return decl.to_string(),
+            },
+            '"' => loop {
+                match chars.next() {
+                    Some((_, '"')) => break,
+                    Some(_) => {}
+                    None => return decl.to_string(),
+                }
+            },
+            ',' if depth == 0 => {
+                fields.push(body[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+        if depth < 0 {
+            return decl.to_string();
+        }
+    }
+    fields.push(body[start..].trim());
+    let mut out = format!("{}= {{\n", &decl[..open]);
+    for field in fields.into_iter().filter(|f| !f.is_empty()) {
+        for line in field.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let indent = if line.starts_with('*') { "   " } else { "  " };
+            out.push_str(indent);
+            out.push_str(line);
+            if !line.starts_with("/**") && !line.starts_with('*') {
+                out.push(';');
+            }
+            out.push('\n');
+        }
+    }
+    out.push_str(decl[body_end..].trim_end_matches(';'));
+    out.push(';');
+    out
 }
 
 /// Describes the output type `T`: its TypeScript type expression, after
@@ -234,6 +292,20 @@ mod tests {
         id: String,
         sort_order: i32,
         note: Option<String>,
+    }
+
+    #[test]
+    fn object_declarations_get_one_field_per_line() {
+        assert_eq!(
+            one_field_per_line(
+                "type A = { \n/**\n * Its id.\n */\nid: string, m: Record<string, B>, s: \"a, b\" | null, };"
+            ),
+            "type A = {\n  /**\n   * Its id.\n   */\n  id: string;\n  m: Record<string, B>;\n  s: \"a, b\" | null;\n};"
+        );
+        assert_eq!(
+            one_field_per_line("type S = \"A\" | \"B\";"),
+            "type S = \"A\" | \"B\";"
+        );
     }
 
     #[test]
