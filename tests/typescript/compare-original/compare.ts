@@ -1,7 +1,9 @@
 // Type-level comparison of our generated router types (types/enghub-api.ts)
-// with the AppRouter of the TypeScript API we ported. Nothing here runs: run.sh
-// compiles this file (and report.mjs reads the `Report` type back out of the
-// checker). The original's source is never part of this repository; run.sh
+// with the AppRouter of the TypeScript API we ported. Nothing here runs:
+// report.mjs (started by run.sh) lists the original's procedure paths, writes a
+// checks.ts with one `ProcedureCheck<path>` statement per procedure, compiles
+// both and prints the verdicts. The original's source is never part of this
+// repository; run.sh
 // maps the module "enghub-compare-original" to a generated shim that
 // re-exports the original's AppRouter as `OriginalRouter`.
 //
@@ -9,9 +11,10 @@
 // sees them (inferRouterInputs / inferRouterOutputs, i.e. after tRPC's
 // Serialize<> for a router without a transformer):
 //   - the procedure type (query / mutation / subscription),
-//   - the input type and the output type: both must be assignable to each
-//     other AND have the same property names at every depth (plain mutual
-//     assignability would let a missing optional key pass).
+//   - the input type and the output type: the same shape (SameShape below):
+//     scalars mutually assignable, the same property names and optional
+//     properties at every depth (plain mutual assignability would let a
+//     missing optional key pass), JSON values by their outline.
 // `any` on either side (e.g. a z.any() field) matches anything.
 
 import type {
@@ -62,32 +65,83 @@ type Deeper<D extends unknown[]> = [...D, 0];
 /** All true? (an empty union counts as all true) */
 type AllTrue<U> = false extends U ? false : true;
 
+/** Has an index-signature object member: a JSON value (Prisma Json columns, z.record). */
+type IsJsonLike<T> = string extends AllKeys<ObjectPart<T>> ? true : false;
+type Leaves<T> = Exclude<T, object>;
+type IndexValue<T> = T extends NonObject ? never : string extends keyof T ? T[string & keyof T] : never;
+
 /**
- * Same shape: mutually assignable, and (recursively, to depth 10) the same
- * property names on the object members and the same shape of array elements.
+ * JSON values are recursive, and tRPC's Serialize<> of Prisma's JsonValue
+ * unfolds without end: comparing them whole exceeds the compiler's
+ * instantiation depth. Compare their outline instead, three levels deep: the
+ * same scalar members (string, number, boolean, null, undefined), an array
+ * member on both sides or neither, and the same again for the array elements
+ * and the index-signature values.
+ */
+type SameJsonShape<A, B, D extends unknown[] = []> = IsAny<A> extends true
+  ? true
+  : IsAny<B> extends true
+    ? true
+    : Mutual<Leaves<A>, Leaves<B>> extends false
+      ? false
+      : Mutual<IsNever<ElementPart<A>>, IsNever<ElementPart<B>>> extends false
+        ? false
+        : Mutual<IsJsonLike<A>, IsJsonLike<B>> extends false
+          ? false
+          : D["length"] extends 3
+            ? true
+            : AllTrue<
+                | SameJsonShape<IndexValue<ObjectPart<A>>, IndexValue<ObjectPart<B>>, Deeper<D>>
+                | (IsNever<ElementPart<A>> extends true ? true : SameJsonShape<ElementPart<A>, ElementPart<B>, Deeper<D>>)
+              >;
+
+/** The optional keys of each member of a union. */
+type OptionalKeys<T> = T extends unknown
+  ? Exclude<{ [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T], symbol>
+  : never;
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type IsUnion<T> = [T] extends [UnionToIntersection<T>] ? false : true;
+
+/**
+ * Same shape, compared structurally from the outside in (never the whole
+ * types at once, which would unfold the JSON values inside them): the same
+ * scalar members (mutually assignable), an object member on both sides or
+ * neither with the same property names and the same optional ones, each
+ * property of the same shape, and the same for array elements; JSON values by
+ * their outline (SameJsonShape). Past depth 10, plain mutual assignability.
  */
 export type SameShape<A, B, D extends unknown[] = []> = IsAny<A> extends true
   ? true
   : IsAny<B> extends true
     ? true
-    : Mutual<A, B> extends false
-      ? false
+    : true extends IsJsonLike<A> | IsJsonLike<B>
+      ? SameJsonShape<A, B>
       : D["length"] extends 10
-        ? true
-        : Mutual<AllKeys<ObjectPart<A>>, AllKeys<ObjectPart<B>>> extends false
+        ? Mutual<A, B>
+        : Mutual<Leaves<A>, Leaves<B>> extends false
           ? false
-          : AllTrue<
-                | {
-                    [K in AllKeys<ObjectPart<A>>]: SameShape<
-                      PropOf<ObjectPart<A>, K>,
-                      PropOf<ObjectPart<B>, K>,
-                      Deeper<D>
-                    >;
-                  }[AllKeys<ObjectPart<A>>]
-                | (IsNever<ElementPart<A>> extends true
-                    ? true
-                    : SameShape<ElementPart<A>, ElementPart<B>, Deeper<D>>)
-              >;
+          : Mutual<IsNever<ObjectPart<A>>, IsNever<ObjectPart<B>>> extends false
+            ? false
+            : Mutual<IsNever<ElementPart<A>>, IsNever<ElementPart<B>>> extends false
+              ? false
+              : Mutual<AllKeys<ObjectPart<A>>, AllKeys<ObjectPart<B>>> extends false
+                ? false
+                : Mutual<OptionalKeys<ObjectPart<A>>, OptionalKeys<ObjectPart<B>>> extends false
+                  ? false
+                  : true extends IsUnion<ObjectPart<A>> | IsUnion<ObjectPart<B>>
+                    ? Mutual<ObjectPart<A>, ObjectPart<B>> // several object members: compared whole
+                    : AllTrue<
+                        | {
+                            [K in AllKeys<ObjectPart<A>>]: SameShape<
+                              PropOf<ObjectPart<A>, K>,
+                              PropOf<ObjectPart<B>, K>,
+                              Deeper<D>
+                            >;
+                          }[AllKeys<ObjectPart<A>>]
+                        | (IsNever<ElementPart<A>> extends true
+                            ? true
+                            : SameShape<ElementPart<A>, ElementPart<B>, Deeper<D>>)
+                      >;
 
 // ── router paths ─────────────────────────────────────────────────────────────
 
@@ -129,7 +183,8 @@ export type Verdict<Original, Ours> = SameShape<Original, Ours> extends true
   ? "ok"
   : { mismatch: true; original: Original; ours: Ours };
 
-type ProcedureReport<P extends string> =
+/** kind / input / output of one procedure: "ok", "n/a", "missing in ours" or both types. */
+export type ProcedureReport<P extends string> =
   KindOf<At<RecordOf<OurRouter>, P>> extends Missing
     ? { kind: "missing in ours"; input: "n/a"; output: "n/a" }
     : {
@@ -138,13 +193,20 @@ type ProcedureReport<P extends string> =
         output: Verdict<At<OriginalOutputs, P>, At<OurOutputs, P>>;
       };
 
-/** One entry per procedure of the original; read by report.mjs. */
-export type Report = { [P in OriginalPaths]: ProcedureReport<P> };
-
 type AllOk = { kind: "ok"; input: "ok"; output: "ok" };
-export type MismatchedProcedures = {
-  [P in OriginalPaths]: Report[P] extends AllOk ? never : P;
-}[OriginalPaths];
+
+/**
+ * "ok", or the procedure's name with its report. report.mjs generates one
+ * statement per procedure of the original with this type:
+ *   export const check_N: ProcedureCheck<"person.list"> = "ok";
+ * One statement each, not one mapped type over every path, because the
+ * compiler's instantiation budget is per statement: comparing all of the
+ * Prisma-derived outputs in a single type overflows it ("Type instantiation is
+ * excessively deep"), and the overflowed parts silently turn into `any`.
+ */
+export type ProcedureCheck<P extends OriginalPaths> =
+  ProcedureReport<P> extends AllOk ? "ok" : { procedure: P } & ProcedureReport<P>;
+
 export type ProceduresOnlyInOurs = Exclude<OurPaths, OriginalPaths>;
 
 type TransformerOf<R extends AnyTRPCRouter> = R["_def"]["_config"]["$types"]["transformer"];
@@ -164,7 +226,6 @@ export const ourRouterIsTyped: IsAny<OurInputs> extends true
 /** "none", or the names themselves (re-mapped so that tsc prints them, not an alias). */
 type Listed<U> = IsNever<U> extends true ? "none" : { [K in U & string]: K }[U & string];
 
-export const mismatchedProcedures: Listed<MismatchedProcedures> = "none";
 export const proceduresOnlyInOurs: Listed<ProceduresOnlyInOurs> = "none";
 
 /** Router-level settings a client depends on; read by report.mjs. */
