@@ -5,6 +5,32 @@
 //! calling Redis themselves, so the batch executor can read every key of a
 //! batch in one Upstash round trip; mutations return the keys they invalidate
 //! ([`Mutated`]) so one round trip deletes all of them after the commit.
+//!
+//! Every output type must implement [`ts_rs::TS`] (for `enghub typegen`), so
+//! a procedure whose answer has no TypeScript description cannot be
+//! registered. A typed answer compiles:
+//!
+//! ```
+//! use enghub::db::reference_rows::Department;
+//! use enghub::trpc::{Access, ApiError, Registry};
+//!
+//! let mut r: Registry<()> = Registry::default();
+//! r.query("demo.typed", Access::Public, |_: &()| None, |_: (), _: ()| async {
+//!     Ok::<_, ApiError>(Department { id: "d".into(), name: "Eng".into(), color: None })
+//! });
+//! ```
+//!
+//! an untyped JSON value does not (wrap it in [`super::types::View`] with a
+//! declared shape):
+//!
+//! ```compile_fail
+//! use enghub::trpc::{Access, ApiError, Registry};
+//!
+//! let mut r: Registry<()> = Registry::default();
+//! r.query("demo.untyped", Access::Public, |_: &()| None, |_: (), _: ()| async {
+//!     Ok::<_, ApiError>(serde_json::json!({"id": "d"}))
+//! });
+//! ```
 
 use std::collections::HashMap;
 use std::future::Future;
