@@ -23,6 +23,8 @@ import type { AppRouter, JsonValue, PersonFull } from "../../types/enghub-api";
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
 // Prop types derived from the router, for components handed server-fetched data.
+// (The web app at aa8f156 writes its prop interfaces by hand; these are what a
+// consumer of the generated file would write instead.)
 type RouterOutputs = inferRouterOutputs<AppRouter>;
 type RouterInputs = inferRouterInputs<AppRouter>;
 type ProjectDetailOutput = RouterOutputs["project"]["getById"];
@@ -61,8 +63,8 @@ export function useEverything(): void {
   const directReportEmail: string | undefined = (meQuery.data?.directReports ?? [])[0]?.email;
   void meQuery.refetch();
 
-  // 2. The same query under Suspense: data is never undefined, still null
-  //    when no person is claimed.
+  // 2. The same query under Suspense (not used by apps/web): data is never
+  //    undefined, still null when no person is claimed.
   const me: PersonFull | null = useSuspenseQuery(trpc.person.me.queryOptions()).data;
 
   // 3. meeting.getById (one-on-ones/[meetingId]): dates arrive as strings.
@@ -134,13 +136,14 @@ export function useEverything(): void {
   updateMilestone.mutate({ id: milestoneId, title: "Beta", targetDate: new Date("2026-07-01"), status: "IN_PROGRESS" });
   updateMilestone.mutate({ id: milestoneId, title: "Beta", targetDate: null, status: "AT_RISK", parentId: null });
 
-  // 12. project.getById, read down to a key result (roadmap pages).
+  // 12. project.getById, read down to a key result (apps/web reads it through
+  //     the server caller; the output type is the same).
   const projectQuery = useQuery(trpc.project.getById.queryOptions({ id: projectId }));
   const firstKrValue: number | undefined = projectQuery.data?.milestones[0]?.keyResults[0]?.currentValue;
   const project: ProjectDetailOutput | undefined = projectQuery.data;
   const projectName: string | undefined = project?.name;
 
-  // 13. Invalidation by key and by path.
+  // 13. Invalidation by key and by path (apps/web refetches or refreshes instead).
   void queryClient.invalidateQueries({ queryKey: trpc.project.getById.queryKey({ id: projectId }) });
   void queryClient.invalidateQueries(trpc.milestone.pathFilter());
 
@@ -175,7 +178,8 @@ export function useEverything(): void {
   // 18. title.reorder (department-manager).
   useMutation(trpc.title.reorder.mutationOptions()).mutate({ ids: ["t2", "t1"] });
 
-  // 19. A mutation error carries the zod issues of a BAD_REQUEST.
+  // 19. A mutation error carries the zod issues of a BAD_REQUEST (apps/web
+  //     only reads error.message).
   useMutation(
     trpc.department.create.mutationOptions({
       onError: (error) => {
