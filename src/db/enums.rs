@@ -1,11 +1,18 @@
-//! The schema's Postgres enums as TypeScript string-literal unions
-//! (procedures.md §2.1), for the generated types only: the columns are read
-//! and written as text, and the input parsers check the values. Fields of
-//! these types are `String`s in Rust, typed with `#[ts(as = "...")]`.
+//! The schema's Postgres enums (procedures.md §2.1): their values, which the
+//! input parsers accept, and the same values as TypeScript string-literal
+//! unions for the generated types (a test keeps the two equal). The columns
+//! are read and written as text; fields of these types are `String`s in
+//! Rust, typed with `#[ts(as = "...")]`.
 
 #![allow(non_camel_case_types)]
 
 use ts_rs::TS;
+
+/// The values of `RoadmapStatus`, in the schema's order.
+pub const ROADMAP_STATUSES: &[&str] = &["NOT_STARTED", "IN_PROGRESS", "COMPLETED", "AT_RISK"];
+
+/// The values of `HealthStatus`, in the schema's order.
+pub const HEALTH_STATUSES: &[&str] = &["RED", "YELLOW", "GREEN"];
 
 /// Prisma enum `RoadmapStatus` (milestones, quarterly goals, key results).
 #[derive(TS)]
@@ -22,4 +29,25 @@ pub enum HealthStatus {
     RED,
     YELLOW,
     GREEN,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn union(values: &[&str]) -> String {
+        values
+            .iter()
+            .map(|v| format!("\"{v}\""))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+
+    /// The TypeScript unions list exactly the values the parsers accept.
+    #[test]
+    fn the_typescript_unions_are_the_accepted_values() {
+        let cfg = crate::trpc::types::ts_config();
+        assert_eq!(RoadmapStatus::inline(&cfg), union(ROADMAP_STATUSES));
+        assert_eq!(HealthStatus::inline(&cfg), union(HEALTH_STATUSES));
+    }
 }

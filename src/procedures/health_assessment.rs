@@ -6,6 +6,7 @@
 use super::project::{IdInput, ProjectIdInput};
 use super::{Ctx, Deleted};
 use crate::cache::invalidate_project_cache;
+use crate::db::enums::HEALTH_STATUSES as STATUSES;
 use crate::db::health_assessments::{self, AssessmentRef, Dimension, DIMENSIONS};
 use crate::db::new_id;
 use crate::db::projects::HealthAssessment;
@@ -47,16 +48,14 @@ async fn get_by_id(ctx: Ctx, input: IdInput) -> Result<View<HealthAssessment>, A
         .ok_or_else(|| TrpcError::not_found("Health assessment not found.").into())
 }
 
-const STATUSES: [&str; 3] = ["RED", "YELLOW", "GREEN"];
-
 /// A status field (`z.enum(["RED", "YELLOW", "GREEN"])`): required for
 /// `overallStatus`, optional for the others (`null` is rejected, as zod's
 /// `.optional()` does). One issue per bad field (a NUL is just not a status).
 fn status(i: &mut Input, key: &str, required: bool) -> Option<String> {
     let status = if required {
-        Some(i.enumeration(key, &STATUSES, None))
+        Some(i.enumeration(key, STATUSES, None))
     } else {
-        i.opt_enumeration(key, &STATUSES)
+        i.opt_enumeration(key, STATUSES)
     };
     status.map(str::to_string)
 }
@@ -79,7 +78,9 @@ fn camel(snake: &str) -> String {
     out
 }
 
-/// `AssessmentInput`: a field absent or `null` is "not provided".
+/// `AssessmentInput`: `overallStatus` is required; another status may be
+/// absent ("not provided") but not `null`; notes absent or `null` are "not
+/// provided".
 fn dimensions(i: &mut Input) -> [Dimension; 8] {
     std::array::from_fn(|n| {
         let name = camel(DIMENSIONS[n]);

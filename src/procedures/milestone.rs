@@ -1,8 +1,7 @@
 //! Router `milestone` (procedures.md §4.8): the roadmap procedures of
 //! [`super::roadmap`] over table `milestones`.
 
-use crate::db::roadmap as roadmap_views;
-use crate::db::roadmap::{RoadmapTable, MILESTONES};
+use crate::db::roadmap::{self as roadmap_views, RoadmapTable, MILESTONES};
 use crate::trpc::Registry;
 
 use super::roadmap::{self, Roadmap};

@@ -1,8 +1,7 @@
 //! Router `quarterlyGoal` (procedures.md §4.13): the roadmap procedures of
 //! [`super::roadmap`] over table `quarterly_goals` (which adds `quarter`).
 
-use crate::db::roadmap as roadmap_views;
-use crate::db::roadmap::{RoadmapTable, QUARTERLY_GOALS};
+use crate::db::roadmap::{self as roadmap_views, RoadmapTable, QUARTERLY_GOALS};
 use crate::trpc::Registry;
 
 use super::roadmap::{self, Roadmap};

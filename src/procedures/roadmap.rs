@@ -27,7 +27,7 @@ use super::project::{IdInput, ProjectIdInput};
 use super::Ctx;
 
 /// The statuses of a roadmap item or key result (`RoadmapStatus`).
-pub const ROADMAP_STATUSES: &[&str] = &["NOT_STARTED", "IN_PROGRESS", "COMPLETED", "AT_RISK"];
+pub use crate::db::enums::ROADMAP_STATUSES;
 
 /// The error of a parent change that would close a loop (the original's text).
 pub const CYCLE_MESSAGE: &str = "Cannot set this parent — it would create a circular hierarchy.";

@@ -97,6 +97,9 @@ fn one_field_per_line(decl: &str) -> String {
             '"' => loop {
                 match chars.next() {
                     Some((_, '"')) => break,
+                    Some((_, '\\')) => {
+                        chars.next();
+                    }
                     Some(_) => {}
                     None => return decl.to_string(),
                 }
@@ -301,6 +304,10 @@ mod tests {
                 "type A = { \n/**\n * Its id.\n */\nid: string, m: Record<string, B>, s: \"a, b\" | null, };"
             ),
             "type A = {\n  /**\n   * Its id.\n   */\n  id: string;\n  m: Record<string, B>;\n  s: \"a, b\" | null;\n};"
+        );
+        assert_eq!(
+            one_field_per_line(r#"type Q = { s: "a\", b" | "c", n: number, };"#),
+            "type Q = {\n  s: \"a\\\", b\" | \"c\";\n  n: number;\n};"
         );
         assert_eq!(
             one_field_per_line("type S = \"A\" | \"B\";"),

@@ -35,6 +35,13 @@ const doc = {
   content: [{ type: "paragraph", content: [{ type: "text", text: "Went well." }] }],
 };
 
+/**
+ * Takes only the answer of a procedure that answers nothing: tRPC types a
+ * `void` output as `never` on the client (as for the original's `Promise<void>`
+ * resolvers), so any other answer type fails here.
+ */
+function answersNothing<T>(_answer: [T] extends [never] ? T : "this procedure answers a value"): void {}
+
 /** Never called: only type-checked. */
 export async function everyProcedure(): Promise<void> {
   // ── health ────────────────────────────────────────────────────────────
@@ -56,10 +63,11 @@ export async function everyProcedure(): Promise<void> {
   const updatedDeptColor: string | null = updatedDept.color;
   const deletedDept = await client.department.delete.mutate({ id: deptId });
   const deletedDeptName: string = deletedDept.name;
-  const merged: void = await client.department.merge.mutate({
+  const merged = await client.department.merge.mutate({
     keepId: departmentId,
     mergeIds: ["cm4p0q1r20000abcddepartm2", "cm4p0q1r20000abcddepartm3"],
   });
+  answersNothing(merged);
 
   // ── title ─────────────────────────────────────────────────────────────
   const titles = await client.title.getAll.query();
@@ -76,7 +84,8 @@ export async function everyProcedure(): Promise<void> {
   const deletedTitleId: string = deletedTitle.id;
   const reordered = await client.title.reorder.mutate({ ids: [titleId, "cm4p0q1r20000abcdtitle002"] });
   const firstReordered: number | undefined = reordered[0]?.sortOrder;
-  const titlesMerged: void = await client.title.merge.mutate({ keepId: titleId, mergeIds: ["cm4p0q1r20000abcdtitle003"] });
+  const titlesMerged = await client.title.merge.mutate({ keepId: titleId, mergeIds: ["cm4p0q1r20000abcdtitle003"] });
+  answersNothing(titlesMerged);
 
   // ── project ───────────────────────────────────────────────────────────
   const projects = await client.project.getAll.query();
@@ -262,11 +271,13 @@ export async function everyProcedure(): Promise<void> {
   const joinedProject: string = joined.projectId;
   const moved = await client.person.moveToProject.mutate({ personId, fromProjectId: projectId, toProjectId: otherProjectId });
   const movedProject: string = moved.projectId;
-  const left: void = await client.person.leaveProject.mutate({ personId, projectId: otherProjectId });
+  const left = await client.person.leaveProject.mutate({ personId, projectId: otherProjectId });
+  answersNothing(left);
 
   const claimed = await client.person.claimAsMe.mutate({ personId });
   const claimedBy: string | null = claimed.clerkUserId;
-  const unclaimed: void = await client.person.unclaimMe.mutate();
+  const unclaimed = await client.person.unclaimMe.mutate();
+  answersNothing(unclaimed);
 
   // ── managerChange ─────────────────────────────────────────────────────
   const history = await client.managerChange.getByPersonId.query({ personId });
@@ -356,7 +367,8 @@ export async function everyProcedure(): Promise<void> {
   const changedMilestoneParent: string | null = changedMilestone.parentId;
   const removedMilestone = await client.milestone.delete.mutate({ id: newMilestone.id });
   const removedMilestoneProject: string = removedMilestone.projectId;
-  const milestoneAssigned: void = await client.milestone.setAssignees.mutate({ milestoneId, personIds: [personId, managerId] });
+  const milestoneAssigned = await client.milestone.setAssignees.mutate({ milestoneId, personIds: [personId, managerId] });
+  answersNothing(milestoneAssigned);
 
   // ── quarterlyGoal ─────────────────────────────────────────────────────
   const goals = await client.quarterlyGoal.getByProjectId.query({ projectId });
@@ -383,7 +395,8 @@ export async function everyProcedure(): Promise<void> {
   const changedGoalTarget: string | null = changedGoal.targetDate;
   const removedGoal = await client.quarterlyGoal.delete.mutate({ id: newGoal.id });
   const removedGoalTitle: string = removedGoal.title;
-  const goalAssigned: void = await client.quarterlyGoal.setAssignees.mutate({ quarterlyGoalId: goalId, personIds: [] });
+  const goalAssigned = await client.quarterlyGoal.setAssignees.mutate({ quarterlyGoalId: goalId, personIds: [] });
+  answersNothing(goalAssigned);
 
   // ── keyResult ─────────────────────────────────────────────────────────
   const kr = await client.keyResult.create.mutate({ title: "Checkout conversion", targetValue: 4.5, unit: "%", milestoneId });
@@ -439,10 +452,12 @@ export async function everyProcedure(): Promise<void> {
   const assignmentTeam: string = assignment.arrangementTeamId;
   const move = await client.arrangement.moveMember.mutate({ teamMemberId, fromTeamId: newArrangementTeam.id, toTeamId: arrangementTeamId });
   const moveTeam: string = move.arrangementTeamId;
-  const unassigned: void = await client.arrangement.unassignMember.mutate({ teamMemberId, arrangementTeamId });
+  const unassigned = await client.arrangement.unassignMember.mutate({ teamMemberId, arrangementTeamId });
+  answersNothing(unassigned);
   const removedArrangementTeam = await client.arrangement.deleteTeam.mutate({ teamId: newArrangementTeam.id });
   const removedArrangementTeamName: string = removedArrangementTeam.name;
-  const activated: void = await client.arrangement.activate.mutate({ id: draft.id });
+  const activated = await client.arrangement.activate.mutate({ id: draft.id });
+  answersNothing(activated);
   const removedDraft = await client.arrangement.delete.mutate({ id: copy.id });
   const removedDraftUpdated: string = removedDraft.updatedAt;
 }
