@@ -34,14 +34,7 @@ pub enum HealthStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn union(values: &[&str]) -> String {
-        values
-            .iter()
-            .map(|v| format!("\"{v}\""))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    }
+    use crate::trpc::input::literal_union as union;
 
     /// The TypeScript unions list exactly the values the parsers accept.
     #[test]

@@ -302,10 +302,15 @@ const MEMBERSHIPS_OF_P: &str = concat!(
     "WHERE tm.person_id = p.id), '[]'::json)"
 );
 
-const FULL_EXTRAS_OF_P: &str = concat!(
+/// `manager` (`ManagerSummary | null`) of person `p`, as JSON arguments.
+pub(crate) const MANAGER_OF_P: &str = concat!(
     "'manager', (SELECT json_build_object('id', m.id, 'firstName', m.first_name, ",
     "'lastName', m.last_name, 'callsign', m.callsign, 'imageUrl', m.image_url) ",
-    "FROM people m WHERE m.id = p.manager_id), ",
+    "FROM people m WHERE m.id = p.manager_id)"
+);
+
+/// `directReports` of person `p`, as JSON arguments.
+const DIRECT_REPORTS_OF_P: &str = concat!(
     "'directReports', COALESCE((SELECT json_agg(json_build_object('id', r.id, ",
     "'firstName', r.first_name, 'lastName', r.last_name, 'callsign', r.callsign, ",
     "'imageUrl', r.image_url, 'email', r.email) ORDER BY r.last_name, r.first_name, r.id) ",
@@ -336,7 +341,7 @@ const ASSIGNMENTS_OF_P: &str = concat!(
 /// `PersonFull` of the row aliased `p`, as one JSON expression.
 fn person_full_json() -> String {
     format!(
-        "json_build_object({PERSON_FIELDS}, {FULL_EXTRAS_OF_P}, {DEPARTMENT_OF_P}, {TITLE_OF_P}, \
+        "json_build_object({PERSON_FIELDS}, {MANAGER_OF_P}, {DIRECT_REPORTS_OF_P}, {DEPARTMENT_OF_P}, {TITLE_OF_P}, \
          {MEMBERSHIPS_OF_P}, {ASSIGNMENTS_OF_P})"
     )
 }

@@ -13,8 +13,8 @@ use ts_rs::TS;
 
 use super::departments::Department;
 use super::people::{
-    ManagerSummary, MembershipWithTeam, Person, TitleWithDept, DEPARTMENT_OF_P, PERSON_FIELDS,
-    TITLE_OF_P,
+    ManagerSummary, MembershipWithTeam, Person, TitleWithDept, DEPARTMENT_OF_P, MANAGER_OF_P,
+    PERSON_FIELDS, TITLE_OF_P,
 };
 
 /// `Row(TeamMember)`.
@@ -217,11 +217,6 @@ pub struct OrgMember {
     pub project_id: String,
     pub person: MemberPerson,
 }
-
-/// `ManagerSummary` of the manager of the person aliased `p`, as an argument.
-const MANAGER_OF_P: &str = "'manager', (SELECT json_build_object('id', m.id, \
-     'firstName', m.first_name, 'lastName', m.last_name, 'callsign', m.callsign, \
-     'imageUrl', m.image_url) FROM people m WHERE m.id = p.manager_id)";
 
 /// `[MembershipWithTeam]` of the member aliased `tm` (insertion order).
 const TEAM_MEMBERSHIPS_OF_TM: &str = "'teamMemberships', COALESCE((SELECT json_agg(\

@@ -41,7 +41,7 @@ fn type_name(v: Option<&Value>) -> &'static str {
 }
 
 /// `options` as a union of TypeScript string literals (`"a" | "b"`).
-fn literal_union(options: &[&str]) -> String {
+pub(crate) fn literal_union(options: &[&str]) -> String {
     options
         .iter()
         .map(|o| Value::from(*o).to_string())

@@ -26,7 +26,6 @@ pub fn ts_config() -> Config {
 
 /// The named declarations (`type Person = {...}`) an output type needs,
 /// gathered by walking its ts-rs dependencies; keyed by TypeScript name.
-#[derive(Default)]
 pub struct Declarations {
     seen: HashSet<TypeId>,
     /// TypeScript name → its `export type Name = ...;` declaration, after
@@ -38,11 +37,20 @@ pub struct Declarations {
 }
 
 impl Declarations {
+    /// Empty, with [`ts_config`]'s settings.
     pub fn new() -> Self {
         Self {
+            seen: HashSet::new(),
+            decls: BTreeMap::new(),
+            conflicts: Vec::new(),
             cfg: ts_config(),
-            ..Self::default()
         }
+    }
+}
+
+impl Default for Declarations {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -166,16 +174,6 @@ impl<T: DeserializeOwned + Serialize> View<T> {
             value,
             shape: PhantomData,
         }
-    }
-
-    /// The JSON value itself.
-    pub fn into_value(self) -> Value {
-        self.value
-    }
-
-    /// Reads the value, e.g. to find ids in it.
-    pub fn value(&self) -> &Value {
-        &self.value
     }
 }
 
