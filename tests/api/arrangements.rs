@@ -72,6 +72,26 @@ async fn get(app: &TestApp, path: &str, input: Value) -> Value {
     data(&body).clone()
 }
 
+/// `arrangement.create` of a draft in `project`.
+async fn draft(app: &TestApp, project: &str, name: &str) -> Value {
+    ok(
+        app,
+        "arrangement.create",
+        json!({"projectId": project, "name": name}),
+    )
+    .await
+}
+
+/// `arrangement.addTeam` to `arrangement`.
+async fn add_team(app: &TestApp, arrangement: &str, name: &str) -> Value {
+    ok(
+        app,
+        "arrangement.addTeam",
+        json!({"arrangementId": arrangement, "name": name}),
+    )
+    .await
+}
+
 fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
@@ -120,26 +140,11 @@ async fn api_view(app: &TestApp, project: &str) -> (Vec<String>, Vec<(String, St
 async fn drafts_are_created_listed_renamed_and_deleted_with_not_found_for_unknown_ids() {
     let app = spawn_app().await;
     let p = project(&app, "Apollo").await;
-    let first = ok(
-        &app,
-        "arrangement.create",
-        json!({"projectId": p, "name": "One"}),
-    )
-    .await;
-    let second = ok(
-        &app,
-        "arrangement.create",
-        json!({"projectId": p, "name": "Two"}),
-    )
-    .await;
+    let first = draft(&app, &p, "One").await;
+    let second = draft(&app, &p, "Two").await;
     assert_eq!(first["isActive"], json!(false));
     assert_eq!(first["projectId"], json!(p));
-    let team = ok(
-        &app,
-        "arrangement.addTeam",
-        json!({"arrangementId": id(&first), "name": "Core"}),
-    )
-    .await;
+    let team = add_team(&app, &id(&first), "Core").await;
     let m = member(&app, &p, "Zed", None).await;
     ok(
         &app,
@@ -272,24 +277,9 @@ async fn drafts_are_created_listed_renamed_and_deleted_with_not_found_for_unknow
 async fn get_by_id_orders_teams_and_assignments_and_lists_unassigned_members_by_last_name() {
     let app = spawn_app().await;
     let p = project(&app, "Apollo").await;
-    let a = ok(
-        &app,
-        "arrangement.create",
-        json!({"projectId": p, "name": "Draft"}),
-    )
-    .await;
-    let t1 = ok(
-        &app,
-        "arrangement.addTeam",
-        json!({"arrangementId": id(&a), "name": "B"}),
-    )
-    .await;
-    let t2 = ok(
-        &app,
-        "arrangement.addTeam",
-        json!({"arrangementId": id(&a), "name": "A"}),
-    )
-    .await;
+    let a = draft(&app, &p, "Draft").await;
+    let t1 = add_team(&app, &id(&a), "B").await;
+    let t2 = add_team(&app, &id(&a), "A").await;
     assert_eq!(
         (t1["sortOrder"].clone(), t2["sortOrder"].clone()),
         (json!(0), json!(1))
@@ -520,12 +510,7 @@ async fn activation_keeps_surviving_teams_rewrites_memberships_and_invalidates_l
         json!({"teamId": draft_apps}),
     )
     .await;
-    let data_team = ok(
-        &app,
-        "arrangement.addTeam",
-        json!({"arrangementId": id(&draft), "name": "Data"}),
-    )
-    .await;
+    let data_team = add_team(&app, &id(&draft), "Data").await;
     ok(
         &app,
         "arrangement.moveMember",
@@ -639,12 +624,7 @@ async fn live_team_writes_through_the_active_arrangement_reach_the_cached_views(
     api_view(&app, &p).await; // warms project:{id} and people:all
 
     // addTeam
-    let extra = ok(
-        &app,
-        "arrangement.addTeam",
-        json!({"arrangementId": id(&active), "name": "Extra"}),
-    )
-    .await;
+    let extra = add_team(&app, &id(&active), "Extra").await;
     assert!(extra["liveTeamId"].is_string());
     assert_eq!(api_view(&app, &p).await.0, ["Core", "Extra"]);
 
@@ -726,36 +706,11 @@ async fn members_teams_and_arrangements_of_others_are_bad_requests() {
     let app = spawn_app().await;
     let p = project(&app, "Apollo").await;
     let q = project(&app, "Other").await;
-    let a = ok(
-        &app,
-        "arrangement.create",
-        json!({"projectId": p, "name": "A"}),
-    )
-    .await;
-    let b = ok(
-        &app,
-        "arrangement.create",
-        json!({"projectId": p, "name": "B"}),
-    )
-    .await;
-    let a1 = ok(
-        &app,
-        "arrangement.addTeam",
-        json!({"arrangementId": id(&a), "name": "1"}),
-    )
-    .await;
-    let a2 = ok(
-        &app,
-        "arrangement.addTeam",
-        json!({"arrangementId": id(&a), "name": "2"}),
-    )
-    .await;
-    let b1 = ok(
-        &app,
-        "arrangement.addTeam",
-        json!({"arrangementId": id(&b), "name": "1"}),
-    )
-    .await;
+    let a = draft(&app, &p, "A").await;
+    let b = draft(&app, &p, "B").await;
+    let a1 = add_team(&app, &id(&a), "1").await;
+    let a2 = add_team(&app, &id(&a), "2").await;
+    let b1 = add_team(&app, &id(&b), "1").await;
     let mine = member(&app, &p, "Mine", None).await;
     let foreign = member(&app, &q, "Foreign", None).await;
 
@@ -836,12 +791,7 @@ async fn members_teams_and_arrangements_of_others_are_bad_requests() {
 async fn statement_counts(members: usize) -> (u64, u64, u64) {
     let app = spawn_app().await;
     let p = project(&app, "Big").await;
-    let draft = ok(
-        &app,
-        "arrangement.create",
-        json!({"projectId": p, "name": "D"}),
-    )
-    .await;
+    let draft = draft(&app, &p, "D").await;
     let mut teams = Vec::new();
     for n in 0..12 {
         let t = ok(
